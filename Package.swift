@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "dinosearch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "DinoSearch", targets: ["DinoSearch"]),
+        .library(name: "DinoModel", targets: ["DinoModel"]),
+        .executable(name: "dinosearch", targets: ["dinosearch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // The C boundary: each target is one thin shim named for what it wraps.
+        .target(
+            name: "CDinoGEMM",
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
+        ),
+        .target(
+            name: "CDinoFaiss",
+            cxxSettings: [.define("FINTEGER", to: "int")],
+            // Debian's libfaiss.a needs BLAS/LAPACK, GNU OpenMP and libm after it.
+            linkerSettings: [
+                .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"),
+                .linkedLibrary("m"), .linkedLibrary("stdc++"),
+            ]
+        ),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+
+        // The DINOv2 encoder: depends only on the GEMM shim, so its parity tests build without Faiss or LMDB.
+        .target(name: "DinoModel", dependencies: ["CDinoGEMM"]),
+
+        // The search library: catalog (LMDB), vector index (Faiss), engine.
+        .target(
+            name: "DinoSearch",
+            dependencies: [
+                "DinoModel", "CDinoFaiss", "CLMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "dinosearch",
+            dependencies: ["DinoSearch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"]),
+    ]
+)

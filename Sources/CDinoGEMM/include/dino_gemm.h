@@ -1,0 +1,29 @@
+// dino_gemm.h — the encoder's only C dependency: single-precision matrix products and the thread budget.
+//
+// Why a shim: oneDNN's `dnnl_sgemm` is what the encoder calls (Benchmarks/gemm.md: 1.3–1.8x OpenBLAS on the
+// ViT shapes on this machine), and both oneDNN and Faiss run on the same GNU OpenMP pool, so the thread budget
+// is set once here. Swift sees only these functions; it can go if Swift ever links oneDNN's headers directly.
+#ifndef DINO_GEMM_H
+#define DINO_GEMM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Row-major C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C, where op transposes when trans is 'T'.
+/// Returns 0 on success, otherwise a nonzero oneDNN status (only on invalid arguments).
+int dino_sgemm(char transA, char transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+               int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/// Sets the number of OpenMP threads that oneDNN and Faiss use (they share GNU OpenMP's pool).
+void dino_set_threads(int threads);
+
+/// The current OpenMP thread budget.
+int dino_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

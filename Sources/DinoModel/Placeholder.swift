@@ -1,0 +1,1 @@
+public enum DinoModelVersion { public static let x = 1 }

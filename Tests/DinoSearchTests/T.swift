@@ -1,0 +1,1 @@
+import Testing; @testable import DinoSearch; @Test func t() { #expect(probe() == 0) }
