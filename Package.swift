@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "dinosearch",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "DinoSearch", targets: ["DinoSearch"]),
         .library(name: "DinoModel", targets: ["DinoModel"]),
@@ -47,7 +47,7 @@ let package = Package(
             dependencies: ["DinoSearch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"]),
+        .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,1 +1,0 @@
-public enum DinoModelVersion { public static let x = 1 }

@@ -1,1 +1,0 @@
-import Testing; @testable import DinoModel; @Test func t() { #expect(DinoModelVersion.x == 1) }
