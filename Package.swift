@@ -47,6 +47,8 @@ let package = Package(
             dependencies: ["DinoSearch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(name: "encoder-benchmark", dependencies: ["DinoModel"], path: "Benchmarks/EncoderBenchmark"),
+
         .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
         .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"], exclude: ["Fixtures"]),
     ]

@@ -92,16 +92,19 @@ extension DinoEncoder {
         let d = architecture.width, heads = architecture.heads, hd = d / heads
         block.qkv.apply(w.qkv.pointer, w.normed.pointer, rows: batch * t)  // [B·T, 3D]: q | k | v
         let scale = 1 / Float(hd).squareRoot()
-        for b in 0..<batch {
-            let q = w.qkv.pointer + b * t * 3 * d
-            for h in 0..<heads {
-                let qh = q + h * hd, kh = qh + d, vh = qh + 2 * d
+        // (image, head) pairs are independent: each thread takes a share, with its own [T, T] score matrix, and
+        // runs single-threaded GEMMs on it (small matrices parallelise better across heads than within one).
+        parallelFor(batch * heads) { items, thread in
+            let scores = w.scores.pointer + thread * t * t
+            for item in items {
+                let b = item / heads, h = item % heads
+                let qh = w.qkv.pointer + b * t * 3 * d + h * hd, kh = qh + d, vh = qh + 2 * d
                 // scores [T, T] = scale · Q Kᵀ
                 gemm(transposeB: true, m: t, n: t, k: hd, alpha: scale, qh, lda: 3 * d, kh, ldb: 3 * d,
-                     beta: 0, w.scores.pointer, ldc: t)
-                softmaxRows(w.scores.pointer, rows: t, width: t)
+                     beta: 0, scores, ldc: t)
+                softmaxRows(scores, rows: t, width: t)
                 // context[:, h·hd ..< (h+1)·hd] = softmax(scores) · V
-                gemm(transposeB: false, m: t, n: hd, k: t, w.scores.pointer, lda: t, vh, ldb: 3 * d,
+                gemm(transposeB: false, m: t, n: hd, k: t, scores, lda: t, vh, ldb: 3 * d,
                      beta: 0, w.context.pointer + b * t * d + h * hd, ldc: d)
             }
         }

@@ -15,7 +15,10 @@ typealias Vec = SIMD8<Float>
 /// e^x, 8 lanes at once: Cephes' expf (range reduction by ln 2, degree-6 polynomial), within 2 ulp.
 @inline(__always) func vexp(_ x: Vec) -> Vec {
     let x = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.7))
-    let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+    // Round x·log2(e) to an integer n by adding 1.5·2²³: the sum's low mantissa bits then hold n (|n| < 2²²),
+    // which avoids Swift's generic float-to-int vector conversion (slow) and gives 2ⁿ by integer arithmetic.
+    let magic = x * 1.44269504088896341 + 12582912
+    let n = magic - 12582912
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
     var p = Vec(repeating: 1.9875691500e-4)
@@ -25,7 +28,7 @@ typealias Vec = SIMD8<Float>
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * r * r + r + 1
-    let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    let bits = (unsafeBitCast(magic, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return p * unsafeBitCast(bits, to: Vec.self)
 }
 
@@ -65,21 +68,25 @@ typealias Vec = SIMD8<Float>
     }
 }
 
-/// x ← GELU(x) = x/2 · (1 + erf(x/√2)), the exact (not tanh) GELU of the reference.
+/// x ← GELU(x) = x/2 · (1 + erf(x/√2)), the exact (not tanh) GELU of the reference; parallel over slices.
 func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    forEachVector(x, count) { v in v * 0.5 * (1 + verf(v * 0.70710678118654752)) }
+    let chunk = 4096
+    parallelFor((count + chunk - 1) / chunk) { chunks, _ in
+        let start = chunks.lowerBound * chunk, end = min(chunks.upperBound * chunk, count)
+        forEachVector(x + start, end - start) { v in v * 0.5 * (1 + verf(v * 0.70710678118654752)) }
+    }
 }
 
 /// out[r, j] = SiLU(x[r, j]) · x[r, hidden + j] for rows of 2·hidden values (the SwiGLU gate and value halves).
 func swiglu(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, hidden: Int) {
     precondition(hidden % 8 == 0, "SwiGLU width must be a multiple of 8")  // the reference rounds it up to one
-    for r in 0..<rows {
+    parallelFor(rows) { slice, _ in for r in slice {
         let gate = x + r * 2 * hidden, value = gate + hidden, o = out + r * hidden
         for j in stride(from: 0, to: hidden, by: 8) {
             let g = load(gate + j)
             store(g / (1 + vexp(-g)) * load(value + j), o + j)
         }
-    }
+    } }
 }
 
 /// The first `count` (< 8) lanes from `p`, the others `fill`.
@@ -119,7 +126,7 @@ func layerNorm(
     bias: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float
 ) {
     precondition(width % 8 == 0, "LayerNorm width must be a multiple of 8")
-    for r in 0..<rows {
+    parallelFor(rows) { slice, _ in for r in slice {
         let row = x + r * width, o = out + r * width
         var s = Vec(repeating: 0)
         for j in stride(from: 0, to: width, by: 8) { s += load(row + j) }
@@ -133,7 +140,7 @@ func layerNorm(
         for j in stride(from: 0, to: width, by: 8) {
             store((load(row + j) - mean) * rstd * load(weight + j) + load(bias + j), o + j)
         }
-    }
+    } }
 }
 
 /// Every row of `rows × width` values ← `vector` (broadcast; a GEMM with beta = 1 then adds onto it).

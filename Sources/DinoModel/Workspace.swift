@@ -5,7 +5,7 @@ final class Workspace: @unchecked Sendable {  // used by one forward pass at a t
     let stream: FloatBuffer  // residual stream [B·T, D]
     let normed: FloatBuffer  // LayerNorm output [B·T, D]
     let qkv: FloatBuffer  // [B·T, 3D]
-    let scores: FloatBuffer  // one head's attention matrix [T, T]
+    let scores: FloatBuffer  // one head's attention matrix [T, T] per thread
     let context: FloatBuffer  // attention output before the projection [B·T, D]
     let hidden: FloatBuffer  // MLP hidden [B·T, H] (SwiGLU: [B·T, 2H])
     let gated: FloatBuffer  // SwiGLU output [B·T, H]
@@ -20,7 +20,7 @@ final class Workspace: @unchecked Sendable {  // used by one forward pass at a t
         stream = FloatBuffer(count: rows * d)
         normed = FloatBuffer(count: rows * d)
         qkv = FloatBuffer(count: rows * 3 * d)
-        scores = FloatBuffer(count: tokens * tokens)
+        scores = FloatBuffer(count: parallelThreads * tokens * tokens)
         context = FloatBuffer(count: rows * d)
         hidden = FloatBuffer(count: rows * (a.usesSwiGLU ? 2 * h : h))
         gated = FloatBuffer(count: a.usesSwiGLU ? rows * h : 0)

@@ -17,6 +17,14 @@ extern "C" {
 int dino_sgemm(char transA, char transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
+/// A slice of a parallel loop: items [begin, end), run by OpenMP thread `thread` (0 ..< dino_threads()).
+typedef void (*dino_range_fn)(void *context, int64_t begin, int64_t end, int thread);
+
+/// Splits [0, count) into one contiguous slice per thread of the OpenMP pool that oneDNN and Faiss use, so the
+/// encoder's own loops share their threads instead of adding more. Runs inline when count < 2 or when called
+/// from inside a parallel region.
+void dino_parallel_for(int64_t count, dino_range_fn body, void *context);
+
 /// Sets the number of OpenMP threads that oneDNN and Faiss use (they share GNU OpenMP's pool).
 void dino_set_threads(int threads);
 
