@@ -49,7 +49,9 @@ let package = Package(
 
         .executableTarget(name: "encoder-benchmark", dependencies: ["DinoModel"], path: "Benchmarks/EncoderBenchmark"),
 
+        .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
+
         .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
-        .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"], exclude: ["Fixtures"]),
+        .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"]),
     ]
 )

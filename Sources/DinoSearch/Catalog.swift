@@ -1,0 +1,98 @@
+import Foundation
+
+/// The store's source of truth, in LMDB: image records, their embeddings (float16), lookups and a change log.
+///
+/// Tables (keys big-endian so LMDB's byte order is numeric order):
+/// - `info`     "store" → `StoreInfo` JSON (format, dimension, model, layout, next id, sequence)
+/// - `images`   id → `ImageRecord` JSON
+/// - `paths`    path → id
+/// - `hashes`   SHA-256 (hex) + "/" + id → empty
+/// - `vectors`  id → D float16 values, little-endian
+/// - `changes`  sequence → id: every id touched by a committed batch since the index file last caught up
+struct Catalog {
+    static let tables = ["info", "images", "paths", "hashes", "vectors", "changes"]
+    static let formatVersion = 1
+
+    let environment: LMDBEnvironment
+
+    struct StoreInfo: Codable, Equatable {
+        var formatVersion: Int
+        var dimension: Int
+        var model: String
+        var layout: IndexLayout
+        var nextID: UInt64
+        /// Number of the last committed change; the index file records the one it reflects.
+        var sequence: UInt64
+    }
+
+    static func key(_ id: UInt64) -> Data { withUnsafeBytes(of: id.bigEndian) { Data($0) } }
+    static func id(_ key: Data) -> UInt64 { key.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } }
+    static func hashKey(_ hash: String, _ id: UInt64) -> Data { Data((hash + "/").utf8) + key(id) }
+
+    static func info(_ txn: LMDBEnvironment.Transaction) throws(StoreError) -> StoreInfo? {
+        guard let data = try txn.get("info", Data("store".utf8)) else { return nil }
+        guard let info = try? JSONDecoder().decode(StoreInfo.self, from: data) else {
+            throw StoreError(.corrupt, path: txn.environment.path, "store metadata cannot be decoded")
+        }
+        return info
+    }
+
+    static func setInfo(_ txn: LMDBEnvironment.Transaction, _ info: StoreInfo) throws(StoreError) {
+        try txn.put("info", Data("store".utf8), try! JSONEncoder().encode(info))
+    }
+
+    static func record(_ txn: LMDBEnvironment.Transaction, id: UInt64) throws(StoreError) -> ImageRecord? {
+        guard let data = try txn.get("images", key(id)) else { return nil }
+        guard let record = try? JSONDecoder().decode(ImageRecord.self, from: data) else {
+            throw StoreError(.corrupt, path: txn.environment.path, "record of image \(id) cannot be decoded")
+        }
+        return record
+    }
+
+    /// Stores a vector as float16 (768 bytes for 384 dimensions).
+    static func encode(_ vector: [Float]) -> Data {
+        var data = Data(count: vector.count * 2)
+        data.withUnsafeMutableBytes { raw in
+            for (i, v) in vector.enumerated() {
+                raw.storeBytes(of: Float16(v).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
+        }
+        return data
+    }
+
+    static func decode(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<(raw.count / 2) {
+            out[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+        }
+    }
+
+    static func vector(_ txn: LMDBEnvironment.Transaction, id: UInt64, dimension: Int) throws(StoreError) -> [Float]? {
+        try txn.withValue("vectors", key(id)) { raw -> [Float]? in
+            guard raw.count == 2 * dimension else { return nil }
+            return [Float](unsafeUninitializedCapacity: dimension) { buffer, n in
+                decode(raw, into: buffer.baseAddress!)
+                n = dimension
+            }
+        } ?? nil
+    }
+
+    /// Appends one change per id to the log and advances the sequence.
+    static func log(_ txn: LMDBEnvironment.Transaction, _ ids: [UInt64], info: inout StoreInfo) throws(StoreError) {
+        for id in ids {
+            info.sequence += 1
+            try txn.put("changes", key(info.sequence), key(id))
+        }
+    }
+
+    /// Removes an image's record, lookups and vector; returns false if there was none.
+    static func delete(_ txn: LMDBEnvironment.Transaction, id: UInt64) throws(StoreError) -> Bool {
+        guard let record = try record(txn, id: id) else { return false }
+        try txn.delete("images", key(id))
+        try txn.delete("vectors", key(id))
+        if let owner = try txn.get("paths", Data(record.path.utf8)), Self.id(owner) == id {
+            try txn.delete("paths", Data(record.path.utf8))
+        }
+        try txn.delete("hashes", hashKey(record.contentHash, id))
+        return true
+    }
+}

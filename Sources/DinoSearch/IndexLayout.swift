@@ -1,0 +1,54 @@
+/// Which Faiss index a store uses, and its parameters. Chosen by `IndexLayout.recommended(for:dimension:)` from
+/// the measurements in Indexes/README.md; stored in the catalog and in the index file so a mismatch is noticed.
+public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The Faiss factory string: "IDMap2,Flat" or "IVF{nlist},PQ{m}x4fs" ...
+    public var factory: String
+    /// IVF lists visited per search (nil for exact layouts).
+    public var nprobe: Int?
+    /// Candidates fetched per result before exact re-ranking (k · this, at least `minimumCandidates`).
+    public var candidatesPerResult: Int
+    public var minimumCandidates: Int
+    /// How many vectors the index was trained on (0 for layouts that need no training).
+    public var trainedOn: Int
+
+    public var description: String {
+        var text = factory
+        if let nprobe { text += ", nprobe \(nprobe)" }
+        if trainedOn > 0 { text += ", trained on \(trainedOn)" }
+        return text
+    }
+
+    /// Exact inner-product search over every vector: the true top-k, and fast enough well past 100k vectors.
+    public static let exact = IndexLayout(
+        factory: "IDMap2,Flat", nprobe: nil, candidatesPerResult: 1, minimumCandidates: 0, trainedOn: 0)
+
+    /// Collections up to this size stay exact (Indexes/README.md: exact search at 100k vectors of 384
+    /// dimensions answers a query in a few milliseconds).
+    public static let exactLimit = 100_000
+
+    /// The layout for `count` vectors: exact below `exactLimit`, otherwise IVF with 4-bit fast-scan PQ
+    /// (trains in seconds, where 8-bit PQ takes minutes in Debian's Faiss) and a deep exact re-rank.
+    public static func recommended(for count: Int, dimension: Int) -> IndexLayout {
+        count > exactLimit ? ivf(for: count, dimension: dimension) : .exact
+    }
+
+    /// The IVF layout for `count` vectors: about 2·√n lists (a power of two, at least 64), so each list holds
+    /// enough training points (Faiss wants 39 per centroid).
+    public static func ivf(for count: Int, dimension: Int) -> IndexLayout {
+        var nlist = 64
+        while nlist * nlist < 4 * count && nlist < 65536 { nlist *= 2 }
+        let m = dimension % 2 == 0 ? dimension / 2 : dimension  // 2 dimensions per 4-bit code: 192 B a vector at 384-d
+        return IndexLayout(
+            factory: "IVF\(nlist),PQ\(m)x4fs", nprobe: max(32, nlist / 4), candidatesPerResult: 40,
+            minimumCandidates: 400, trainedOn: 0)
+    }
+
+    /// Whether a store of `count` vectors should be rebuilt: it outgrew the exact layout, or has grown to more than
+    /// 8× the sample its IVF index was trained on.
+    public func rebuildAdvised(count: Int, dimension: Int) -> Bool {
+        if nprobe == nil { return count > Self.exactLimit }
+        return count > 8 * max(trainedOn, 1)
+    }
+
+    var isExact: Bool { nprobe == nil }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+extension Store {
+    /// Adds a batch of images in one transaction and returns their new ids, in order.
+    /// An image whose path is already in the store replaces the old entry (which gets removed).
+    /// - Throws: `.dimensionMismatch` or `.invalidVector` (naming the path) before anything is written;
+    ///   `.io` if the disk refuses, in which case nothing of the batch is stored.
+    @discardableResult
+    public func add(_ images: [NewImage]) throws(StoreError) -> [UInt64] {
+        try requireWritable()
+        var vectors: [Float] = []
+        for image in images { vectors += try storable(image.vector, path: image.path) }
+        return try writer.withLock { (_) throws(StoreError) -> [UInt64] in
+            let now = Date().timeIntervalSince1970
+            let (ids, replaced, sequence) = try catalog.environment.write { txn throws(StoreError) in
+                guard var info = try Catalog.info(txn) else { throw StoreError(.corrupt, path: directory, "store metadata vanished") }
+                var ids: [UInt64] = [], replaced: [UInt64] = []
+                for (i, image) in images.enumerated() {
+                    if let old = try txn.get("paths", Data(image.path.utf8)), try Catalog.delete(txn, id: Catalog.id(old)) {
+                        replaced.append(Catalog.id(old))
+                    }
+                    let id = info.nextID
+                    info.nextID += 1
+                    let record = ImageRecord(
+                        id: id, path: image.path, fileSize: image.fileSize, modified: image.modified,
+                        contentHash: image.contentHash, width: image.width, height: image.height, added: now)
+                    try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
+                    try txn.put("paths", Data(image.path.utf8), Catalog.key(id))
+                    try txn.put("hashes", Catalog.hashKey(image.contentHash, id), Data())
+                    try txn.put("vectors", Catalog.key(id), Catalog.encode(Array(vectors[(i * dimension)..<((i + 1) * dimension)])))
+                    ids.append(id)
+                }
+                try Catalog.log(txn, replaced + ids, info: &info)
+                try Catalog.setInfo(txn, info)
+                return (ids, replaced, info.sequence)
+            }
+            try indexLock.withExclusive { () throws(StoreError) in
+                try index.remove(replaced.map { Int64(bitPattern: $0) })
+                try index.add(vectors, ids: ids.map { Int64(bitPattern: $0) })
+                indexSequence = sequence
+            }
+            try noteChanges(ids.count + replaced.count)
+            return ids
+        }
+    }
+
+    /// Removes images by id; returns how many were in the store. Removed ids never appear in results again.
+    @discardableResult
+    public func remove(ids: [UInt64]) throws(StoreError) -> Int {
+        try requireWritable()
+        return try writer.withLock { (_) throws(StoreError) -> Int in
+            let (removed, sequence) = try catalog.environment.write { txn throws(StoreError) in
+                guard var info = try Catalog.info(txn) else { throw StoreError(.corrupt, path: directory, "store metadata vanished") }
+                var removed: [UInt64] = []
+                for id in Set(ids) where try Catalog.delete(txn, id: id) { removed.append(id) }
+                try Catalog.log(txn, removed, info: &info)
+                try Catalog.setInfo(txn, info)
+                return (removed, info.sequence)
+            }
+            try indexLock.withExclusive { () throws(StoreError) in
+                try index.remove(removed.map { Int64(bitPattern: $0) })
+                indexSequence = sequence
+            }
+            try noteChanges(removed.count)
+            return removed.count
+        }
+    }
+
+    /// Points an image at a new path (a file moved or renamed with the same bytes): no vector changes.
+    public func move(id: UInt64, to path: String) throws(StoreError) {
+        try requireWritable()
+        try writer.withLock { (_) throws(StoreError) in
+            try catalog.environment.write { txn throws(StoreError) in
+                guard var record = try Catalog.record(txn, id: id) else {
+                    throw StoreError(.notFound, path: directory, "no image with id \(id)")
+                }
+                if let owner = try txn.get("paths", Data(record.path.utf8)), Catalog.id(owner) == id {
+                    try txn.delete("paths", Data(record.path.utf8))
+                }
+                record.path = path
+                try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
+                try txn.put("paths", Data(path.utf8), Catalog.key(id))
+            }
+        }
+    }
+
+    /// Rebuilds the index from the catalog with `layout` (default: the recommended layout for the store's size),
+    /// retraining IVF codebooks on a fresh sample.
+    public func rebuild(layout: IndexLayout? = nil) throws(StoreError) {
+        try requireWritable()
+        try writer.withLock { (_) throws(StoreError) in
+            try rebuildIndex(layout: layout ?? .recommended(for: count, dimension: dimension), save: true)
+        }
+    }
+
+    /// Saves the index file if changes are not yet in it (also done every `saveEvery` changes and on deinit).
+    public func flush() throws(StoreError) {
+        guard mode == .readWrite else { return }
+        try writer.withLock { (_) throws(StoreError) in
+            if unsavedChanges.load(ordering: .relaxed) > 0 { try saveIndex() }
+        }
+    }
+
+    private func noteChanges(_ n: Int) throws(StoreError) {
+        let total = unsavedChanges.add(n, ordering: .relaxed).newValue
+        if total >= Self.saveEvery { try saveIndex() }
+    }
+
+    private func requireWritable() throws(StoreError) {
+        guard mode == .readWrite else { throw StoreError(.io, path: directory, "store is open read-only") }
+    }
+
+    /// The vector as it is stored and indexed: checked, L2-normalised and rounded through float16, so the index,
+    /// the catalog and every rebuild hold exactly the same numbers.
+    func storable(_ vector: [Float], path: String) throws(StoreError) -> [Float] {
+        let unit = try normalised(vector, what: path)
+        return unit.map { Float(Float16($0)) }
+    }
+
+    func normalised(_ vector: [Float], what: String) throws(StoreError) -> [Float] {
+        guard vector.count == dimension else {
+            throw StoreError(.dimensionMismatch, path: what, "vector has \(vector.count) dimensions; the store holds \(dimension)")
+        }
+        guard vector.allSatisfy(\.isFinite) else { throw StoreError(.invalidVector, path: what, "vector holds NaN or infinity") }
+        let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0, norm.isFinite else { throw StoreError(.invalidVector, path: what, "vector is all zeros") }
+        return vector.map { $0 / norm }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// What `Store.stats()` reports.
+public struct StoreStats: Codable, Sendable {
+    public var images: Int
+    public var dimension: Int
+    public var model: String
+    public var layout: String
+    public var indexedVectors: Int
+    public var catalogBytes: Int64
+    public var indexBytes: Int64
+    public var rebuildAdvised: Bool
+}
+
+extension Store {
+    /// Images in the catalog.
+    public var count: Int {
+        (try? catalog.environment.read { txn throws(StoreError) in try txn.count("images") }) ?? 0
+    }
+
+    /// The k images most similar to `vector` by cosine, best first; scores are exact cosines against the stored
+    /// vectors (candidates from an approximate index are re-ranked). Results below `minimumScore` are dropped.
+    /// - Throws: `.dimensionMismatch` / `.invalidVector` for a bad query.
+    public func search(_ vector: [Float], k: Int, minimumScore: Float? = nil) throws(StoreError) -> [SearchResult] {
+        try search([vector], k: k, minimumScore: minimumScore)[0]
+    }
+
+    /// Several queries at once (Faiss searches them as one batch).
+    public func search(_ vectors: [[Float]], k: Int, minimumScore: Float? = nil) throws(StoreError) -> [[SearchResult]] {
+        guard k > 0, !vectors.isEmpty else { return vectors.map { _ in [] } }
+        var queries: [Float] = []
+        for v in vectors { queries += try normalised(v, what: "query") }
+        if mode == .readOnly { try refresh() }
+        let candidateLists = try indexLock.withShared { () throws(StoreError) in
+            let layout = index.layout
+            let wanted = layout.isExact ? k : max(k * layout.candidatesPerResult, layout.minimumCandidates)
+            return try index.search(queries, k: min(wanted, max(index.count, 1)))
+        }
+        // Re-rank by the exact cosine with the stored vector; ids no longer in the catalog are skipped.
+        return try catalog.environment.read { txn throws(StoreError) in
+            try candidateLists.enumerated().map { (q, candidates) throws(StoreError) in
+                let query = queries[(q * dimension)..<((q + 1) * dimension)]
+                var results: [SearchResult] = []
+                for (_, label) in candidates {
+                    let id = UInt64(bitPattern: label)
+                    guard let stored = try Catalog.vector(txn, id: id, dimension: dimension),
+                          let record = try Catalog.record(txn, id: id) else { continue }
+                    var dot: Float = 0, norm: Float = 0
+                    for (a, b) in zip(query, stored) {
+                        dot += a * b
+                        norm += b * b
+                    }
+                    let score = dot / norm.squareRoot()
+                    if let minimumScore, score < minimumScore { continue }
+                    results.append(SearchResult(score: score, record: record))
+                }
+                results.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+                return Array(results.prefix(k))
+            }
+        }
+    }
+
+    /// The record of an image, by id.
+    public func record(id: UInt64) throws(StoreError) -> ImageRecord? {
+        try catalog.environment.read { txn throws(StoreError) in try Catalog.record(txn, id: id) }
+    }
+
+    /// The record of an image, by path.
+    public func record(path: String) throws(StoreError) -> ImageRecord? {
+        try catalog.environment.read { txn throws(StoreError) in
+            guard let id = try txn.get("paths", Data(path.utf8)) else { return nil }
+            return try Catalog.record(txn, id: Catalog.id(id))
+        }
+    }
+
+    /// Ids of the images whose bytes hash to `contentHash`.
+    public func ids(withContentHash contentHash: String) throws(StoreError) -> [UInt64] {
+        let prefix = Data((contentHash + "/").utf8)
+        return try catalog.environment.read { txn throws(StoreError) in
+            var ids: [UInt64] = []
+            try txn.scan("hashes", from: prefix) { key, _ in
+                guard key.starts(with: prefix), key.count == prefix.count + 8 else { return false }
+                ids.append(Catalog.id(key.suffix(8)))
+                return true
+            }
+            return ids
+        }
+    }
+
+    /// The stored (unit-length, float16-rounded) vector of an image.
+    public func vector(id: UInt64) throws(StoreError) -> [Float]? {
+        try catalog.environment.read { txn throws(StoreError) in try Catalog.vector(txn, id: id, dimension: dimension) }
+    }
+
+    /// Every record, in id order.
+    public func records() throws(StoreError) -> [ImageRecord] {
+        try catalog.environment.read { txn throws(StoreError) in
+            var records: [ImageRecord] = []
+            try txn.scan("images") { (key, _) throws(StoreError) in
+                if let record = try Catalog.record(txn, id: Catalog.id(key)) { records.append(record) }
+                return true
+            }
+            return records
+        }
+    }
+
+    public func stats() throws(StoreError) -> StoreStats {
+        let images = count
+        let layout = indexLock.withShared { index.layout }
+        let indexed = indexLock.withShared { index.count }
+        func size(_ path: String) -> Int64 {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return StoreStats(
+            images: images, dimension: dimension, model: model, layout: layout.description, indexedVectors: indexed,
+            catalogBytes: size(Self.catalogPath(directory)), indexBytes: size(indexPath),
+            rebuildAdvised: layout.rebuildAdvised(count: images, dimension: dimension))
+    }
+
+    /// For read-only stores: catch up with batches another process committed since the last look.
+    func refresh() throws(StoreError) {
+        let latest = try catalog.environment.read { txn throws(StoreError) in try Catalog.info(txn) }
+        guard let latest, latest.sequence != indexLock.withShared({ indexSequence }) else { return }
+        try writer.withLock { (_) throws(StoreError) in
+            let current = indexLock.withShared { indexSequence }
+            guard latest.sequence > current else { return }
+            let caughtUp = try? indexLock.withExclusive { () throws(StoreError) in
+                try replay(into: index, after: current, upTo: latest.sequence)
+                indexSequence = latest.sequence
+            }
+            if caughtUp == nil { try loadIndex(info: latest) }  // the writer saved and trimmed its log: reload
+        }
+    }
+}

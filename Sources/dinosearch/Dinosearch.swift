@@ -1,0 +1,47 @@
+import ArgumentParser
+import DinoSearch
+import Foundation
+
+@main
+struct Dinosearch: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "dinosearch",
+        abstract: "Image retrieval with DINOv2 embeddings, a Faiss index and an LMDB catalog.",
+        version: version,
+        subcommands: [Stats.self, Rebuild.self, Remove.self])
+}
+
+/// Options every store command takes.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The store directory (default: $DINOSEARCH_STORE, else $XDG_DATA_HOME/dinosearch or ~/.local/share/dinosearch).",
+        valueName: "dir"))
+    var store: String?
+
+    @Flag(name: .long, help: "Machine-readable output (JSON) on stdout.")
+    var json = false
+
+    /// The store directory in force: the flag, the environment, or the per-user default.
+    var storeDirectory: String {
+        if let store { return store }
+        let environment = ProcessInfo.processInfo.environment
+        if let fromEnvironment = environment["DINOSEARCH_STORE"], !fromEnvironment.isEmpty { return fromEnvironment }
+        let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        return (dataHome as NSString).appendingPathComponent("dinosearch")
+    }
+}
+
+/// Prints one line on stderr and exits 1: the CLI's way to report a failed operation.
+func fail(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("dinosearch: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+func printJSON<T: Encodable>(_ value: T) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try! encoder.encode(value), as: UTF8.self))
+}

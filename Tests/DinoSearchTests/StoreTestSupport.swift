@@ -1,0 +1,85 @@
+import Foundation
+
+@testable import DinoSearch
+
+/// A fresh temporary store directory, removed when the test's scope ends.
+final class TemporaryDirectory {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "dinosearch-test-" + UUID().uuidString
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    var store: String { path + "/store" }
+}
+
+/// Deterministic vectors that behave like embeddings rather than i.i.d. noise: points scattered around a few
+/// hundred cluster centres, with a shared low-rank component, so neighbours are close but not trivial.
+struct ClusteredVectors {
+    let dimension: Int
+    private var state: UInt64
+    private let centres: [[Float]]
+    private let shared: [[Float]]
+
+    init(dimension: Int, clusters: Int, seed: UInt64) {
+        self.dimension = dimension
+        state = seed
+        var centres: [[Float]] = []
+        var shared: [[Float]] = []
+        var rng = seed ^ 0xABCD
+        func gaussian(_ s: inout UInt64) -> Float {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            let u1 = Double((s >> 11) | 1) / Double(1 << 53)
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            let u2 = Double(s >> 11) / Double(1 << 53)
+            return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+        }
+        for _ in 0..<clusters { centres.append((0..<dimension).map { _ in gaussian(&rng) }) }
+        for _ in 0..<8 { shared.append((0..<dimension).map { _ in gaussian(&rng) }) }
+        self.centres = centres
+        self.shared = shared
+        self.gaussianSource = rng
+    }
+
+    private var gaussianSource: UInt64
+
+    mutating func gaussian() -> Float {
+        gaussianSource = gaussianSource &* 6364136223846793005 &+ 1442695040888963407
+        let u1 = Double((gaussianSource >> 11) | 1) / Double(1 << 53)
+        gaussianSource = gaussianSource &* 6364136223846793005 &+ 1442695040888963407
+        let u2 = Double(gaussianSource >> 11) / Double(1 << 53)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+    }
+
+    mutating func next() -> [Float] {
+        let c = centres[Int(UInt32(truncatingIfNeeded: Int(gaussianSource >> 33))) % centres.count]
+        let weights = (0..<shared.count).map { _ in gaussian() }
+        return (0..<dimension).map { j in
+            var v = c[j] + 0.9 * gaussian()
+            for (w, s) in zip(weights, shared) { v += 0.5 * w * s[j] }
+            return v
+        }
+    }
+}
+
+func randomVector(_ dimension: Int, seed: Int) -> [Float] {
+    var s = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+    return (0..<dimension).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: s >> 1) % 20001) / 10000 - 1
+    }
+}
+
+func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    var dot: Float = 0, na: Float = 0, nb: Float = 0
+    for (x, y) in zip(a, b) { dot += x * y; na += x * x; nb += y * y }
+    return dot / (na.squareRoot() * nb.squareRoot())
+}
+
+/// A built product next to the test bundle (`swift build` puts executables and tests in one folder).
+func builtProduct(_ name: String) -> String {
+    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) && folder.path != "/" {
+        folder.deleteLastPathComponent()
+    }
+    return folder.appendingPathComponent(name).path
+}

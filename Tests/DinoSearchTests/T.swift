@@ -1,1 +1,0 @@
-import Testing; @testable import DinoSearch; @Test func t() { #expect(probe() == 0) }
