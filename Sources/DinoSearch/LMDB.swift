@@ -73,17 +73,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         func dbi(_ name: String) -> MDB_dbi { environment.databases[name]! }
 
         func get(_ db: String, _ key: Data) throws(StoreError) -> Data? {
-            var result: Data?
-            var status: Int32 = 0
-            key.withUnsafeBytes { k in
-                var mk = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                var mv = MDB_val()
-                status = mdb_get(handle, dbi(db), &mk, &mv)
-                if status == 0 { result = Data(bytes: mv.mv_data, count: mv.mv_size) }
-            }
-            if status == MDB_NOTFOUND { return nil }
-            try LMDBEnvironment.check(status, environment.path)
-            return result
+            try withValue(db, key) { Data($0) }
         }
 
         /// Reads a value in place, without copying it out of the map.

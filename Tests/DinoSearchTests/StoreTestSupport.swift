@@ -22,36 +22,25 @@ struct ClusteredVectors {
 
     init(dimension: Int, clusters: Int, seed: UInt64) {
         self.dimension = dimension
-        state = seed
-        var centres: [[Float]] = []
-        var shared: [[Float]] = []
         var rng = seed ^ 0xABCD
-        func gaussian(_ s: inout UInt64) -> Float {
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            let u1 = Double((s >> 11) | 1) / Double(1 << 53)
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            let u2 = Double(s >> 11) / Double(1 << 53)
-            return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-        }
-        for _ in 0..<clusters { centres.append((0..<dimension).map { _ in gaussian(&rng) }) }
-        for _ in 0..<8 { shared.append((0..<dimension).map { _ in gaussian(&rng) }) }
-        self.centres = centres
-        self.shared = shared
-        self.gaussianSource = rng
+        centres = (0..<clusters).map { _ in (0..<dimension).map { _ in Self.gaussian(&rng) } }
+        shared = (0..<8).map { _ in (0..<dimension).map { _ in Self.gaussian(&rng) } }
+        state = rng
     }
 
-    private var gaussianSource: UInt64
-
-    mutating func gaussian() -> Float {
-        gaussianSource = gaussianSource &* 6364136223846793005 &+ 1442695040888963407
-        let u1 = Double((gaussianSource >> 11) | 1) / Double(1 << 53)
-        gaussianSource = gaussianSource &* 6364136223846793005 &+ 1442695040888963407
-        let u2 = Double(gaussianSource >> 11) / Double(1 << 53)
+    /// A standard normal sample (Box–Muller over a 64-bit LCG).
+    static func gaussian(_ s: inout UInt64) -> Float {
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        let u1 = Double((s >> 11) | 1) / Double(1 << 53)
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        let u2 = Double(s >> 11) / Double(1 << 53)
         return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
     }
 
+    mutating func gaussian() -> Float { Self.gaussian(&state) }
+
     mutating func next() -> [Float] {
-        let c = centres[Int(UInt32(truncatingIfNeeded: Int(gaussianSource >> 33))) % centres.count]
+        let c = centres[Int(UInt32(truncatingIfNeeded: state >> 33)) % centres.count]
         let weights = (0..<shared.count).map { _ in gaussian() }
         return (0..<dimension).map { j in
             var v = c[j] + 0.9 * gaussian()
