@@ -13,9 +13,6 @@
 #include <exception>
 #include <memory>
 
-extern "C" void openblas_set_num_threads(int);
-extern "C" void omp_set_num_threads(int);
-
 struct dino_index {
     std::unique_ptr<faiss::Index> index;
 };
@@ -136,11 +133,6 @@ int64_t dino_index_set_nprobe(dino_index *index, int64_t nprobe) {
     if (ivf == nullptr) return 0;
     if (nprobe > 0) ivf->nprobe = static_cast<size_t>(nprobe < (int64_t)ivf->nlist ? nprobe : (int64_t)ivf->nlist);
     return static_cast<int64_t>(ivf->nprobe);
-}
-
-void dino_faiss_set_threads(int threads) {
-    if (threads > 0) omp_set_num_threads(threads);
-    openblas_set_num_threads(1);
 }
 
 }  // extern "C"

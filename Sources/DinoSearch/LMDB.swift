@@ -123,9 +123,8 @@ final class LMDBEnvironment: @unchecked Sendable {
             defer { mdb_cursor_close(cursor) }
             var mk = MDB_val(), mv = MDB_val()
             var status: Int32
-            var startCopy = start ?? Data()
-            if start != nil {
-                status = startCopy.withUnsafeMutableBytes { k in
+            if var start {
+                status = start.withUnsafeMutableBytes { k in
                     mk = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
                     return mdb_cursor_get(cursor, &mk, &mv, MDB_SET_RANGE)
                 }

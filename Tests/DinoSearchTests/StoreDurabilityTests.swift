@@ -133,16 +133,12 @@ import Testing
             _ = try fill(store, 5)
         }
         do {
-            _ = try Store(at: dir.store, dimension: dimension, model: "model-b")
-            Issue.record("a store of another model was opened")
-        } catch {
-            #expect(error.kind == .modelMismatch)
+            let error = #expect(throws: StoreError.self, "a store of another model was opened") { try Store(at: dir.store, dimension: dimension, model: "model-b") }
+            #expect(error?.kind == .modelMismatch)
         }
         do {
-            _ = try Store(at: dir.store, dimension: 64, model: "model-a")
-            Issue.record("a store of another dimension was opened")
-        } catch {
-            #expect(error.kind == .dimensionMismatch)
+            let error = #expect(throws: StoreError.self, "a store of another dimension was opened") { try Store(at: dir.store, dimension: 64, model: "model-a") }
+            #expect(error?.kind == .dimensionMismatch)
         }
         // A store written by a future version.
         do {
@@ -154,29 +150,23 @@ import Testing
             }
         }
         do {
-            _ = try Store(at: dir.store, dimension: dimension, model: "model-a")
-            Issue.record("a newer format was opened")
-        } catch {
-            #expect(error.kind == .newerFormat)
+            let error = #expect(throws: StoreError.self, "a newer format was opened") { try Store(at: dir.store, dimension: dimension, model: "model-a") }
+            #expect(error?.kind == .newerFormat)
         }
         // A directory of someone else's files, and a catalog that is not LMDB.
         let foreign = dir.path + "/foreign"
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
         try Data("hello".utf8).write(to: URL(fileURLWithPath: foreign + "/notes.txt"))
         do {
-            _ = try Store(at: foreign, dimension: dimension, model: "m")
-            Issue.record("a foreign directory was opened")
-        } catch {
-            #expect(error.kind == .notAStore)
+            let error = #expect(throws: StoreError.self, "a foreign directory was opened") { try Store(at: foreign, dimension: dimension, model: "m") }
+            #expect(error?.kind == .notAStore)
         }
         let fake = dir.path + "/fake"
         try FileManager.default.createDirectory(atPath: fake, withIntermediateDirectories: true)
         try Data(repeating: 0x42, count: 20000).write(to: URL(fileURLWithPath: fake + "/catalog.mdb"))
         do {
-            _ = try Store(at: fake, dimension: dimension, model: "m")
-            Issue.record("a garbage catalog was opened")
-        } catch {
-            #expect(error.kind == .notAStore)
+            let error = #expect(throws: StoreError.self, "a garbage catalog was opened") { try Store(at: fake, dimension: dimension, model: "m") }
+            #expect(error?.kind == .notAStore)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: foreign + "/notes.txt")) == Data("hello".utf8))
     }
@@ -186,11 +176,9 @@ import Testing
         let store = try Store(at: dir.store, dimension: dimension, model: "m")
         _ = try fill(store, 20)
         do {
-            _ = try Store(at: dir.store, dimension: dimension, model: "m")
-            Issue.record("a second writer got in")
-        } catch {
-            #expect(error.kind == .locked)
-            #expect(error.description.contains("pid \(getpid())"))
+            let error = #expect(throws: StoreError.self, "a second writer got in") { try Store(at: dir.store, dimension: dimension, model: "m") }
+            #expect(error?.kind == .locked)
+            #expect(error?.description.contains("pid \(getpid())") == true)
         }
         let reader = try Store(at: dir.store, mode: .readOnly)
         #expect(reader.count == 20)

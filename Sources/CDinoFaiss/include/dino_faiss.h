@@ -55,9 +55,6 @@ int dino_index_search(const dino_index *index, int64_t n, const float *queries, 
 /// force; returns 0 for indexes without inverted lists.
 int64_t dino_index_set_nprobe(dino_index *index, int64_t nprobe);
 
-/// Sets the OpenMP threads Faiss uses and pins OpenBLAS to one thread (Faiss already parallelises around it).
-void dino_faiss_set_threads(int threads);
-
 #ifdef __cplusplus
 }
 #endif
