@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Test-only: a real HTTP server on loopback for the model download tests.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // The C boundary: each target is one thin shim named for what it wraps.
@@ -52,6 +54,7 @@ let package = Package(
         .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
 
         .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
-        .testTarget(name: "DinoSearchTests", dependencies: ["DinoSearch"]),
+        .testTarget(
+            name: "DinoSearchTests", dependencies: ["DinoSearch", .product(name: "FlyingFox", package: "FlyingFox")]),
     ]
 )

@@ -12,6 +12,7 @@ packages=(
   libturbojpeg0-dev  # JPEG decoding
   libpng-dev         # PNG decoding
   libwebp-dev        # WebP decoding
+  libcurl4           # HTTP for `dinosearch model download` (Foundation's URLSession uses it)
 )
 
 missing=()

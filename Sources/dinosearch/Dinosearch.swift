@@ -3,14 +3,14 @@ import DinoSearch
 import Foundation
 
 @main
-struct Dinosearch: ParsableCommand {
+struct Dinosearch: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "dinosearch",
         abstract: "Image retrieval with DINOv2 embeddings, a Faiss index and an LMDB catalog.",
         version: version,
-        subcommands: [Stats.self, Rebuild.self, Remove.self])
+        subcommands: [Stats.self, Rebuild.self, Remove.self, Model.self])
 }
 
 /// Options every store command takes.

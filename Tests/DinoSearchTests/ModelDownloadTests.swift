@@ -1,0 +1,154 @@
+import Crypto
+import DinoModel
+import FlyingFox
+import Foundation
+import Testing
+
+@testable import DinoSearch
+
+/// `ModelDownloader` against a real HTTP server on loopback that serves the tiny fixture checkpoint the way the
+/// hub does (Range requests, the file's SHA-256 as X-Linked-Etag).
+@Suite struct ModelDownloadTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../DinoModelTests/Fixtures/plain").standardizedFileURL
+
+    /// What the server saw and how it should misbehave.
+    final class Server: @unchecked Sendable {
+        let lock = NSLock()
+        var ranges: [String] = []
+        var announcedSHA256: String?
+        var model: Data
+        let http: HTTPServer
+        var task: Task<Void, Error>?
+
+        init(model: Data? = nil) throws {
+            self.model = try model ?? Data(contentsOf: ModelDownloadTests.fixture.appendingPathComponent("model.safetensors"))
+            http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: 0), logger: .disabled)
+        }
+
+        func start() async throws -> URL {
+            let config = try Data(contentsOf: ModelDownloadTests.fixture.appendingPathComponent("config.json"))
+            await http.appendRoute("GET /facebook/dinov2-small/resolve/main/config.json") { _ in
+                HTTPResponse(statusCode: .ok, body: config)
+            }
+            await http.appendRoute("GET /facebook/dinov2-small/resolve/main/model.safetensors") { [self] request in
+                lock.withLock { respond(request) }
+            }
+            task = Task { try await http.run() }
+            try await http.waitUntilListening()
+            guard case let .ip4(_, port) = await http.listeningAddress else { throw CancellationError() }
+            return URL(string: "http://127.0.0.1:\(port)")!
+        }
+
+        private func respond(_ request: HTTPRequest) -> HTTPResponse {
+            let sha = announcedSHA256 ?? SHA256.hash(data: model).map { String(format: "%02x", $0) }.joined()
+            var headers: HTTPHeaders = [HTTPHeader("X-Linked-Etag"): "\"\(sha)\""]
+            if let range = request.headers[HTTPHeader("Range")] {
+                ranges.append(range)
+                let start = Int(range.dropFirst("bytes=".count).dropLast())!
+                headers[HTTPHeader("Content-Range")] = "bytes \(start)-\(model.count - 1)/\(model.count)"
+                return HTTPResponse(statusCode: .partialContent, headers: headers, body: model.subdata(in: start..<model.count))
+            }
+            return HTTPResponse(statusCode: .ok, headers: headers, body: model)
+        }
+
+        func stop() async {
+            await http.stop(timeout: 1)
+            task?.cancel()
+        }
+    }
+
+    @Test func downloadsAndChecksTheCheckpoint() async throws {
+        let server = try Server()
+        let endpoint = try await server.start()
+        let dir = TemporaryDirectory()
+        let progress = Progress()
+        let folder = try await ModelDownloader(endpoint: endpoint)
+            .download(PublishedModel(.small), into: dir.path + "/dinov2-small") { file, done, total in
+                progress.record(file, done, total)
+            }
+        await server.stop()
+        let encoder = try DinoEncoder(contentsOf: folder)
+        let reference = try DinoEncoder(contentsOf: Self.fixture.path)
+        #expect(encoder.fingerprint == reference.fingerprint)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors.part"))
+        #expect(progress.finalDone("model.safetensors") == Int64(server.model.count))
+        #expect(server.ranges.isEmpty)
+    }
+
+    @Test func resumesAPartialDownload() async throws {
+        let server = try Server()
+        let endpoint = try await server.start()
+        let dir = TemporaryDirectory()
+        let folder = dir.path + "/dinov2-small"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let half = server.model.count / 2
+        try server.model.prefix(half).write(to: URL(fileURLWithPath: folder + "/model.safetensors.part"))
+        try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
+        await server.stop()
+        #expect(server.ranges == ["bytes=\(half)-"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors")) == server.model)
+    }
+
+    @Test func refusesAChecksumMismatch() async throws {
+        let server = try Server()
+        server.announcedSHA256 = String(repeating: "ab", count: 32)
+        let endpoint = try await server.start()
+        let dir = TemporaryDirectory()
+        let folder = dir.path + "/m"
+        let error = await #expect(throws: ModelError.self) {
+            try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
+        }
+        await server.stop()
+        #expect(error?.kind == .download)
+        #expect(error?.message.contains("SHA-256") == true)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors.part"))
+    }
+
+    @Test func refusesAFileThatIsNotACheckpoint() async throws {
+        let server = try Server(model: Data(repeating: 7, count: 5000))
+        let endpoint = try await server.start()
+        let dir = TemporaryDirectory()
+        let folder = dir.path + "/m"
+        let error = await #expect(throws: ModelError.self) {
+            try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
+        }
+        await server.stop()
+        #expect(error?.kind == .malformed)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
+    }
+
+    @Test func reportsAMissingModel() async throws {
+        let server = try Server()
+        let endpoint = try await server.start()
+        let dir = TemporaryDirectory()
+        let error = await #expect(throws: ModelError.self) {
+            try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.giant, registers: true), into: dir.path + "/g")
+        }
+        await server.stop()
+        #expect(error?.kind == .download)
+        #expect(error?.message.contains("404") == true)
+    }
+
+    @Test func namesThePublishedRepositories() {
+        #expect(PublishedModel(.small).repository == "facebook/dinov2-small")
+        #expect(PublishedModel(.large, registers: true).repository == "facebook/dinov2-with-registers-large")
+    }
+}
+
+/// Collects progress callbacks (they arrive on URLSession's queue).
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: [String: Int64] = [:]
+    func record(_ file: String, _ done: Int64, _ total: Int64?) {
+        lock.lock()
+        last[file] = done
+        lock.unlock()
+    }
+    func finalDone(_ file: String) -> Int64? {
+        lock.lock()
+        defer { lock.unlock() }
+        return last[file]
+    }
+}
