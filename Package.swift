@@ -51,6 +51,8 @@ let package = Package(
 
         .executableTarget(name: "encoder-benchmark", dependencies: ["DinoModel"], path: "Benchmarks/EncoderBenchmark"),
 
+        .executableTarget(
+            name: "store-benchmark", dependencies: ["DinoSearch", "CDinoFaiss"], path: "Benchmarks/StoreBenchmark"),
         .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
 
         .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),

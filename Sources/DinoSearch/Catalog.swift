@@ -66,6 +66,18 @@ struct Catalog {
         }
     }
 
+    /// Cosine of a unit-length query with a stored float16 vector, read in place; nil if the sizes differ.
+    static func cosine(_ query: [Float], _ raw: UnsafeRawBufferPointer) -> Float? {
+        guard raw.count == 2 * query.count else { return nil }
+        var dot: Float = 0, norm: Float = 0
+        for i in 0..<query.count {
+            let v = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            dot += query[i] * v
+            norm += v * v
+        }
+        return dot / norm.squareRoot()
+    }
+
     static func vector(_ txn: LMDBEnvironment.Transaction, id: UInt64, dimension: Int) throws(StoreError) -> [Float]? {
         try txn.withValue("vectors", key(id)) { raw -> [Float]? in
             guard raw.count == 2 * dimension else { return nil }

@@ -35,11 +35,17 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The IVF layout for `count` vectors: about 2·√n lists (a power of two, at least 64), so each list holds
     /// enough training points (Faiss wants 39 per centroid).
     public static func ivf(for count: Int, dimension: Int) -> IndexLayout {
-        var nlist = 64
-        while nlist * nlist < 4 * count && nlist < 65536 { nlist *= 2 }
-        let m = dimension % 2 == 0 ? dimension / 2 : dimension  // 2 dimensions per 4-bit code: 192 B a vector at 384-d
+        var lists = 64
+        while lists * lists < 4 * count && lists < 65536 { lists *= 2 }
+        return ivf(lists: lists, dimension: dimension)
+    }
+
+    /// IVF with `lists` lists and 4-bit fast-scan PQ of D/2 sub-quantizers (2 dimensions per 4-bit code: 96 bytes
+    /// a vector at 384-d), visiting a quarter of the lists.
+    public static func ivf(lists: Int, dimension: Int) -> IndexLayout {
+        let m = dimension % 2 == 0 ? dimension / 2 : dimension
         return IndexLayout(
-            factory: "IVF\(nlist),PQ\(m)x4fs", nprobe: max(32, nlist / 4), candidatesPerResult: 40,
+            factory: "IVF\(lists),PQ\(m)x4fs", nprobe: max(32, lists / 4), candidatesPerResult: 40,
             minimumCandidates: 400, trainedOn: 0)
     }
 

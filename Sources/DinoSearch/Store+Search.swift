@@ -36,26 +36,25 @@ extension Store {
             let wanted = layout.isExact ? k : max(k * layout.candidatesPerResult, layout.minimumCandidates)
             return try index.search(queries, k: min(wanted, max(index.count, 1)))
         }
-        // Re-rank by the exact cosine with the stored vector; ids no longer in the catalog are skipped.
+        // Re-rank by the exact cosine with the stored vector (read in place from the map), then decode records
+        // for the k best only; ids no longer in the catalog are skipped.
         return try catalog.environment.read { txn throws(StoreError) in
             try candidateLists.enumerated().map { (q, candidates) throws(StoreError) in
-                let query = queries[(q * dimension)..<((q + 1) * dimension)]
-                var results: [SearchResult] = []
+                let query = Array(queries[(q * dimension)..<((q + 1) * dimension)])
+                var scored: [(score: Float, id: UInt64)] = []
                 for (_, label) in candidates {
                     let id = UInt64(bitPattern: label)
-                    guard let stored = try Catalog.vector(txn, id: id, dimension: dimension),
-                          let record = try Catalog.record(txn, id: id) else { continue }
-                    var dot: Float = 0, norm: Float = 0
-                    for (a, b) in zip(query, stored) {
-                        dot += a * b
-                        norm += b * b
-                    }
-                    let score = dot / norm.squareRoot()
-                    if let minimumScore, score < minimumScore { continue }
-                    results.append(SearchResult(score: score, record: record))
+                    guard let score = try txn.withValue("vectors", Catalog.key(id), { Catalog.cosine(query, $0) }),
+                          let score, minimumScore.map({ score >= $0 }) ?? true
+                    else { continue }
+                    scored.append((score, id))
                 }
-                results.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-                return Array(results.prefix(k))
+                scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+                var results: [SearchResult] = []
+                for (score, id) in scored where results.count < k {
+                    if let record = try Catalog.record(txn, id: id) { results.append(SearchResult(score: score, record: record)) }
+                }
+                return results
             }
         }
     }

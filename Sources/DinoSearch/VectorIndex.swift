@@ -7,7 +7,7 @@ import Foundation
 /// `@unchecked Sendable`: Faiss allows concurrent `search` calls, and `Store` serialises every mutation against
 /// searches with its readers-writer lock.
 final class VectorIndex: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// Set once when a rebuild records its training sample, before the index is shared.
     var layout: IndexLayout
 
