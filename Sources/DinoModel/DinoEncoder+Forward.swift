@@ -19,19 +19,13 @@ extension DinoEncoder {
 
             layerNorm(w.normed.pointer, x, weight: block.norm2Weight.pointer, bias: block.norm2Bias.pointer,
                       rows: bt, width: d, epsilon: a.layerNormEpsilon)
-            // The MLP in slices of rows, so its hidden activations (4× wider than the stream) stay in cache.
-            for start in stride(from: 0, to: bt, by: Workspace.mlpRows) {
-                let rows = min(Workspace.mlpRows, bt - start)
-                let input = w.normed.pointer + start * d, residual = x + start * d
-                if a.usesSwiGLU {
-                    block.mlpIn.apply(w.hidden.pointer, input, rows: rows)
-                    swiglu(w.gated.pointer, w.hidden.pointer, rows: rows, hidden: a.mlpWidth)
-                    block.mlpOut.accumulate(residual, w.gated.pointer, rows: rows)
-                } else {
-                    block.mlpIn.multiply(w.hidden.pointer, input, rows: rows)  // fc1 without bias ...
-                    biasGELU(w.hidden.pointer, block.mlpIn.bias.pointer, rows: rows, width: a.mlpWidth)  // ... added here
-                    block.mlpOut.accumulate(residual, w.hidden.pointer, rows: rows)  // x += LS2 · fc2(GELU(fc1(·)))
-                }
+            block.mlpIn.apply(w.hidden.pointer, w.normed.pointer, rows: bt)
+            if a.usesSwiGLU {
+                swiglu(w.gated.pointer, w.hidden.pointer, rows: bt, hidden: a.mlpWidth)
+                block.mlpOut.accumulate(x, w.gated.pointer, rows: bt)
+            } else {
+                geluInPlace(w.hidden.pointer, count: bt * a.mlpWidth)
+                block.mlpOut.accumulate(x, w.hidden.pointer, rows: bt)  // x += LS2 · fc2(GELU(fc1(·)))
             }
         }
 

@@ -51,18 +51,29 @@ typealias Vec = SIMD8<Float>
     return p / q
 }
 
-/// Each row of `rows × width` values ← GELU(row + bias), GELU(x) = x/2 · (1 + erf(x/√2)), the exact (not tanh)
-/// GELU of the reference; the bias add rides in the same pass. Parallel over rows.
-func biasGELU(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, width: Int) {
-    precondition(width % 8 == 0, "MLP width must be a multiple of 8")
-    parallelFor(rows) { slice, _ in
-        for r in slice {
-            let row = x + r * width
-            for j in stride(from: 0, to: width, by: 8) {
-                let v = load(row + j) + load(bias + j)
-                store(v * 0.5 * (1 + verf(v * 0.70710678118654752)), row + j)
-            }
-        }
+/// Applies `body` to `count` floats 8 at a time; the tail goes through a zero-padded vector.
+@inline(__always) private func forEachVector(
+    _ x: UnsafeMutablePointer<Float>, _ count: Int, _ body: (Vec) -> Vec
+) {
+    var i = 0
+    while i + 8 <= count {
+        store(body(load(x + i)), x + i)
+        i += 8
+    }
+    if i < count {
+        var tail = Vec(repeating: 0)
+        for j in 0..<(count - i) { tail[j] = x[i + j] }
+        let result = body(tail)
+        for j in 0..<(count - i) { x[i + j] = result[j] }
+    }
+}
+
+/// x ← GELU(x) = x/2 · (1 + erf(x/√2)), the exact (not tanh) GELU of the reference; parallel over slices.
+func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let chunk = 4096
+    parallelFor((count + chunk - 1) / chunk) { chunks, _ in
+        let start = chunks.lowerBound * chunk, end = min(chunks.upperBound * chunk, count)
+        forEachVector(x + start, end - start) { v in v * 0.5 * (1 + verf(v * 0.70710678118654752)) }
     }
 }
 

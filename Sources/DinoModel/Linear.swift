@@ -50,12 +50,6 @@ struct Linear: Sendable {
         multiplyAdding(out, x, rows: rows)
     }
 
-    /// out[rows × outputs] = x · Wᵀ, the bias left to the caller (to fuse it with the activation).
-    func multiply(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int) {
-        gemm(transposeB: true, m: rows, n: outputs, k: inputs, x, lda: inputs, weight.pointer, ldb: inputs,
-             beta: 0, out, ldc: outputs)
-    }
-
     private func multiplyAdding(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int) {
         gemm(transposeB: true, m: rows, n: outputs, k: inputs, x, lda: inputs, weight.pointer, ldb: inputs,
              beta: 1, out, ldc: outputs)
