@@ -12,6 +12,8 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case missingTensor
         /// A tensor has a shape or data type the architecture does not allow.
         case badTensor
+        /// A download failed or delivered something that is not the checkpoint it should be.
+        case download
         /// The input given to the encoder does not fit the model (size not a multiple of the patch ...).
         case badInput
     }
