@@ -60,10 +60,13 @@ struct Catalog {
         return data
     }
 
+    /// Value `i` of a stored float16 vector.
+    @inline(__always) static func half(_ raw: UnsafeRawBufferPointer, _ i: Int) -> Float {
+        Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+    }
+
     static func decode(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<Float>) {
-        for i in 0..<(raw.count / 2) {
-            out[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-        }
+        for i in 0..<(raw.count / 2) { out[i] = half(raw, i) }
     }
 
     /// Cosine of a unit-length query with a stored float16 vector, read in place; nil if the sizes differ.
@@ -71,7 +74,7 @@ struct Catalog {
         guard raw.count == 2 * query.count else { return nil }
         var dot: Float = 0, norm: Float = 0
         for i in 0..<query.count {
-            let v = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            let v = half(raw, i)
             dot += query[i] * v
             norm += v * v
         }

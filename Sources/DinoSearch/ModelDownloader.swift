@@ -25,8 +25,8 @@ public struct PublishedModel: Sendable, Hashable {
     public var folderName: String { String(repository.dropFirst("facebook/".count)) }
 }
 
-/// Where models live when no path is given: `$DINOSEARCH_MODEL`, else the cache folder
-/// `$XDG_CACHE_HOME/dinosearch/models` (`~/.cache/dinosearch/models`), where `dinosearch model download` puts them.
+/// The cache folder `dinosearch model download` puts models in: `$XDG_CACHE_HOME/dinosearch/models`
+/// (`~/.cache/dinosearch/models`).
 public enum ModelCache {
     public static var directory: String {
         let environment = ProcessInfo.processInfo.environment
@@ -91,9 +91,17 @@ public struct ModelDownloader: Sendable {
 
     /// GETs `url` into `part`, continuing from the bytes already there.
     private func fetch(_ url: URL, to part: String, name: String, progress: Progress?) async throws(ModelError) {
-        let transfer = Transfer(path: part, name: name, progress: progress)
+        var transfer = Transfer(path: part, name: name, progress: progress)
         do {
-            try await transfer.run(url)
+            do {
+                try await transfer.run(url)
+            } catch Transfer.RangeNotSatisfiable.error {
+                // The .part file is already as long as the file, or longer (a run that died before its checks):
+                // start it over rather than trust it.
+                try? FileManager.default.removeItem(atPath: part)
+                transfer = Transfer(path: part, name: name, progress: progress)
+                try await transfer.run(url)
+            }
         } catch let error as ModelError {
             throw error
         } catch {
@@ -126,6 +134,9 @@ public struct ModelDownloader: Sendable {
 /// `@unchecked Sendable`: URLSession calls the delegate on its own serial queue; the fields are read only after
 /// the transfer has completed.
 private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    /// HTTP 416 to a Range request.
+    enum RangeNotSatisfiable: Error { case error }
+
     let path: String
     let name: String
     let progress: ModelDownloader.Progress?
@@ -181,6 +192,9 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
             try? file?.truncate(atOffset: 0)  // the server sent the whole file: start over
             written = 0
             expectedTotal = http.expectedContentLength >= 0 ? http.expectedContentLength : nil
+        case 416 where written > 0:
+            failure = RangeNotSatisfiable.error
+            return completionHandler(.cancel)
         default:
             failure = ModelError(.download, path: url, "server answered HTTP \(http.statusCode)")
             return completionHandler(.cancel)

@@ -46,6 +46,7 @@ import Testing
             if let range = request.headers[HTTPHeader("Range")] {
                 ranges.append(range)
                 let start = Int(range.dropFirst("bytes=".count).dropLast())!
+            guard start < model.count else { return HTTPResponse(statusCode: HTTPStatusCode(416, phrase: "Range Not Satisfiable")) }
                 headers[HTTPHeader("Content-Range")] = "bytes \(start)-\(model.count - 1)/\(model.count)"
                 return HTTPResponse(statusCode: .partialContent, headers: headers, body: model.subdata(in: start..<model.count))
             }
@@ -87,6 +88,19 @@ import Testing
         try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
         await server.stop()
         #expect(server.ranges == ["bytes=\(half)-"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors")) == server.model)
+    }
+
+    @Test func restartsAPartFileThatIsTooLong() async throws {
+        let server = try Server()
+        let endpoint = try await server.start()
+        let dir = TemporaryDirectory()
+        let folder = dir.path + "/dinov2-small"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try (server.model + Data(count: 10)).write(to: URL(fileURLWithPath: folder + "/model.safetensors.part"))
+        try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
+        await server.stop()
+        #expect(server.ranges == ["bytes=\(server.model.count + 10)-"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors")) == server.model)
     }
 
