@@ -77,31 +77,28 @@ import Testing
         #expect(server.ranges.isEmpty)
     }
 
-    @Test func resumesAPartialDownload() async throws {
+    /// Downloads with a `.part` file already holding `part(model)`; returns the Range headers the server saw.
+    func downloadOver(part: (Data) -> Data) async throws -> [String] {
         let server = try Server()
         let endpoint = try await server.start()
         let dir = TemporaryDirectory()
         let folder = dir.path + "/dinov2-small"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let half = server.model.count / 2
-        try server.model.prefix(half).write(to: URL(fileURLWithPath: folder + "/model.safetensors.part"))
+        try part(server.model).write(to: URL(fileURLWithPath: folder + "/model.safetensors.part"))
         try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
         await server.stop()
-        #expect(server.ranges == ["bytes=\(half)-"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors")) == server.model)
+        return server.ranges
+    }
+
+    @Test func resumesAPartialDownload() async throws {
+        let size = try Data(contentsOf: Self.fixture.appendingPathComponent("model.safetensors")).count
+        #expect(try await downloadOver { $0.prefix(size / 2) } == ["bytes=\(size / 2)-"])
     }
 
     @Test func restartsAPartFileThatIsTooLong() async throws {
-        let server = try Server()
-        let endpoint = try await server.start()
-        let dir = TemporaryDirectory()
-        let folder = dir.path + "/dinov2-small"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try (server.model + Data(count: 10)).write(to: URL(fileURLWithPath: folder + "/model.safetensors.part"))
-        try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
-        await server.stop()
-        #expect(server.ranges == ["bytes=\(server.model.count + 10)-"])
-        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors")) == server.model)
+        let size = try Data(contentsOf: Self.fixture.appendingPathComponent("model.safetensors")).count
+        #expect(try await downloadOver { $0 + Data(count: 10) } == ["bytes=\(size + 10)-"])
     }
 
     @Test func refusesAChecksumMismatch() async throws {
