@@ -35,7 +35,7 @@ import Testing
                 lock.withLock { respond(request) }
             }
             task = Task { try await http.run() }
-            try await http.waitUntilListening()
+            try await http.waitUntilListening(timeout: 60)  // generous: a loaded 2-core CI machine starts it slowly
             guard case let .ip4(_, port) = await http.listeningAddress else { throw CancellationError() }
             return URL(string: "http://127.0.0.1:\(port)")!
         }
