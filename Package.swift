@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "DinoSearch", targets: ["DinoSearch"]),
         .library(name: "DinoModel", targets: ["DinoModel"]),
+        .library(name: "DinoImage", targets: ["DinoImage"]),
         .executable(name: "dinosearch", targets: ["dinosearch"]),
     ],
     dependencies: [
@@ -30,16 +31,23 @@ let package = Package(
                 .linkedLibrary("m"), .linkedLibrary("stdc++"),
             ]
         ),
+        .target(
+            name: "CDinoImage",
+            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]
+        ),
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
 
         // The DINOv2 encoder: depends only on the GEMM shim, so its parity tests build without Faiss or LMDB.
         .target(name: "DinoModel", dependencies: ["CDinoGEMM"]),
 
+        // Image decoding and DINOv2 preprocessing: depends only on the codec shim.
+        .target(name: "DinoImage", dependencies: ["CDinoImage"]),
+
         // The search library: catalog (LMDB), vector index (Faiss), engine.
         .target(
             name: "DinoSearch",
             dependencies: [
-                "DinoModel", "CDinoFaiss", "CLMDB",
+                "DinoModel", "DinoImage", "CDinoFaiss", "CLMDB",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -56,6 +64,7 @@ let package = Package(
         .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
 
         .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "DinoImageTests", dependencies: ["DinoImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DinoSearchTests", dependencies: ["DinoSearch", .product(name: "FlyingFox", package: "FlyingFox")]),
     ]

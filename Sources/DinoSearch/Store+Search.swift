@@ -123,7 +123,7 @@ extension Store {
         try writer.withLock { (_) throws(StoreError) in
             let current = indexLock.withShared { indexSequence }
             guard latest.sequence > current else { return }
-            let caughtUp = try? indexLock.withExclusive { () throws(StoreError) in
+            let caughtUp: Void? = try? indexLock.withExclusive { () throws(StoreError) in
                 try replay(into: index, after: current, upTo: latest.sequence)
                 indexSequence = latest.sequence
             }

@@ -1,0 +1,66 @@
+// The image codecs' C boundary: libjpeg-turbo (TurboJPEG API), libpng and libwebp.
+//
+// Why a shim: libpng reports errors by longjmp and TurboJPEG longjmps inside itself; a longjmp across Swift
+// frames is undefined behaviour. Every setjmp/longjmp stays inside these C functions, which return a status and
+// write a message into the caller's struct. Pixel counts are checked against a limit before any allocation.
+// All functions are reentrant: no global state, so decoders run concurrently on several threads.
+#ifndef DINO_IMAGE_H
+#define DINO_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    DINO_FORMAT_UNKNOWN = 0,
+    DINO_FORMAT_JPEG,
+    DINO_FORMAT_PNG,
+    DINO_FORMAT_WEBP,
+    DINO_FORMAT_GIF,
+    DINO_FORMAT_BMP,
+    DINO_FORMAT_TIFF,
+    DINO_FORMAT_HEIF,
+    DINO_FORMAT_AVIF,
+    DINO_FORMAT_JPEG_XL,
+} dino_format;
+
+/// Recognises an image format from its first bytes (at least 16 are needed for HEIF/AVIF).
+dino_format dino_image_sniff(const uint8_t *data, size_t length);
+
+typedef enum {
+    DINO_IMAGE_OK = 0,
+    /// The image was decoded but the file is damaged (e.g. truncated JPEG data); `message` says how.
+    DINO_IMAGE_WARNING = 1,
+    DINO_IMAGE_CORRUPT = -1,
+    DINO_IMAGE_TOO_LARGE = -2,
+    DINO_IMAGE_UNSUPPORTED = -3,
+    DINO_IMAGE_NO_MEMORY = -4,
+} dino_image_status;
+
+/// A decoded image: 8-bit RGB, rows packed (stride = 3·width), converted as PIL's `convert("RGB")` does.
+typedef struct {
+    uint8_t *pixels;       ///< malloc'd; release with dino_image_free.
+    int32_t width, height; ///< of `pixels` (after any DCT downscaling, before orientation).
+    int32_t stored_width, stored_height; ///< as the file's header states them.
+    int32_t orientation;   ///< EXIF orientation 1...8 (1 when absent or invalid).
+    char message[256];     ///< the error or warning, NUL-terminated.
+} dino_image;
+
+/// Decodes a JPEG. With `min_short_side` > 0, libjpeg-turbo's DCT scaling decodes at the smallest scale whose
+/// short side is still at least that many pixels; 0 decodes at full size. Images whose stored size exceeds
+/// `max_pixels` are refused before anything is allocated.
+dino_image_status dino_decode_jpeg(const uint8_t *data, size_t length, int32_t min_short_side,
+                                   uint64_t max_pixels, dino_image *out);
+
+/// Decodes a PNG (every bit depth and colour type, interlaced or not).
+dino_image_status dino_decode_png(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Decodes a still WebP (lossy or lossless; alpha dropped).
+dino_image_status dino_decode_webp(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Reads the orientation tag (0x0112) from a TIFF-structured EXIF block (starting at "II*\0" or "MM\0*").
+/// Returns 1...8, or 1 when the block has none or is malformed.
+int32_t dino_exif_orientation(const uint8_t *tiff, size_t length);
+
+void dino_image_free(dino_image *image);
+
+#endif

@@ -1,0 +1,95 @@
+import CDinoImage
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A decoded photo, oriented as a viewer shows it.
+public struct DecodedImage: Sendable {
+    /// The pixels, EXIF orientation applied; smaller than the stored size when a JPEG was DCT-downscaled.
+    public var image: RGBImage
+    public var format: ImageFormat
+    /// The full size of the picture as a viewer shows it (stored size, swapped for orientations 5–8).
+    public var width: Int, height: Int
+    /// Set when the file is damaged but the decoder recovered a usable picture (e.g. a truncated JPEG).
+    public var warning: String?
+}
+
+/// Turns JPEG, PNG and WebP bytes into RGB pixels, converting every mode as PIL's `convert("RGB")` does.
+///
+/// Safe to use from several threads at once. Every failure is an `ImageError`; nothing a file contains can
+/// crash the process or make it allocate more than `maxPixels` pixels.
+public struct ImageDecoder: Sendable {
+    /// Images with more pixels than this are refused before decoding (PIL refuses above 2 × 89.5 megapixels).
+    public var maxPixels: Int = 180_000_000
+    /// Files larger than this many bytes are refused before being read.
+    public var maxFileBytes: Int = 1 << 30
+    /// When set, JPEGs are decoded with libjpeg-turbo's DCT scaling at the smallest scale whose short side is
+    /// still at least this many pixels (much faster for large photos, slightly different pixels). nil decodes
+    /// every image at full size.
+    public var minimumShortSide: Int?
+
+    public init(maxPixels: Int = 180_000_000, minimumShortSide: Int? = nil) {
+        self.maxPixels = maxPixels
+        self.minimumShortSide = minimumShortSide
+    }
+
+    /// Decodes an image file; errors carry `path`.
+    public func decode(contentsOf path: String) throws(ImageError) -> DecodedImage {
+        let bytes = try ImageFile.read(path, maxBytes: maxFileBytes)
+        do {
+            return try decode(bytes)
+        } catch {
+            throw error.at(path)
+        }
+    }
+
+    /// Decodes an image held in memory.
+    public func decode(_ bytes: [UInt8]) throws(ImageError) -> DecodedImage {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try decode(raw) } }
+        return try result.get()
+    }
+
+    /// Decodes an image held in memory.
+    public func decode(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> DecodedImage {
+        guard bytes.count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw ImageError(.empty, "the file is empty")
+        }
+        guard let format = ImageFormat(sniffing: bytes) else {
+            throw ImageError(.notAnImage, "not an image (no JPEG, PNG or WebP signature)")
+        }
+        let limit = UInt64(max(maxPixels, 0))
+        var raw = dino_image()
+        let status: dino_image_status =
+            switch format {
+            case .jpeg: dino_decode_jpeg(base, bytes.count, Int32(clamping: minimumShortSide ?? 0), limit, &raw)
+            case .png: dino_decode_png(base, bytes.count, limit, &raw)
+            case .webp: dino_decode_webp(base, bytes.count, limit, &raw)
+            default:
+                throw ImageError(.unsupportedFormat, "\(format.displayName) images are not supported (JPEG, PNG and WebP are)")
+            }
+        let message = withUnsafeBytes(of: raw.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        switch status {
+        case DINO_IMAGE_OK, DINO_IMAGE_WARNING:
+            break
+        case DINO_IMAGE_TOO_LARGE:
+            throw ImageError(.tooLarge, "\(message) (a decompression bomb, or raise the pixel limit)")
+        case DINO_IMAGE_UNSUPPORTED:
+            throw ImageError(.unsupportedFormat, "unsupported \(format.displayName) variant: \(message)")
+        case DINO_IMAGE_NO_MEMORY:
+            throw ImageError(.corrupt, "\(format.displayName) decoder ran out of memory: \(message)")
+        default:
+            throw ImageError(.corrupt, "corrupt \(format.displayName) file: \(message)")
+        }
+        let stored = RGBImage(width: Int(raw.width), height: Int(raw.height), taking: raw.pixels)
+        let orientation = Int(raw.orientation)
+        let swaps = orientation >= 5
+        return DecodedImage(
+            image: stored.oriented(orientation), format: format,
+            width: Int(swaps ? raw.stored_height : raw.stored_width),
+            height: Int(swaps ? raw.stored_width : raw.stored_height),
+            warning: status == DINO_IMAGE_WARNING ? "damaged \(format.displayName) data (\(message)); decoded what was readable" : nil)
+    }
+}

@@ -1,0 +1,42 @@
+/// Why an image file could not be used.
+///
+/// Every error names the file and gives a one-line reason:
+/// `"/photos/a.jpg: truncated or corrupt JPEG data (Premature end of data segment)"`.
+public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// The file could not be opened or read (missing, permissions, I/O error).
+        case unreadable
+        /// The path is a directory.
+        case isDirectory
+        /// The file is empty.
+        case empty
+        /// The bytes are not an image format dinosearch knows.
+        case notAnImage
+        /// A known image format that dinosearch does not decode (HEIC, GIF, ...).
+        case unsupportedFormat
+        /// The header claims more pixels than the configured limit (a decompression bomb, or a huge scan).
+        case tooLarge
+        /// The image data is damaged beyond use.
+        case corrupt
+    }
+
+    public var kind: Kind
+    /// The file at fault, when the image came from a file.
+    public var path: String?
+    public var message: String
+
+    public init(_ kind: Kind, path: String? = nil, _ message: String) {
+        self.kind = kind
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { (path.map { "\($0): " } ?? "") + message }
+
+    /// The same error, attributed to `path`.
+    func at(_ path: String) -> ImageError {
+        var copy = self
+        copy.path = path
+        return copy
+    }
+}

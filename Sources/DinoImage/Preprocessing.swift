@@ -1,0 +1,104 @@
+/// The DINOv2 evaluation transform, as its authors (torchvision) and `transformers` apply it to a PIL image:
+/// resize so the short side is `resize` with PIL's bicubic filter, centre-crop `crop × crop`, scale to [0, 1]
+/// and normalise per channel.
+///
+/// ```swift
+/// let prep = Preprocessing()                      // 256 → 224, ImageNet mean and std, JPEG DCT shortcut on
+/// let input = try prep.load(contentsOf: "a.jpg")  // input.pixels: 3 × 224 × 224 floats, channels first
+/// ```
+public struct Preprocessing: Sendable {
+    /// The short side after resizing.
+    public var resize: Int
+    /// The side of the square centre crop (a multiple of the model's patch size).
+    public var crop: Int
+    public var mean: (Float, Float, Float)
+    public var std: (Float, Float, Float)
+    /// Decode JPEGs at full size (exact parity with PIL) instead of at the smallest DCT scale that still covers
+    /// `resize` (several times faster on large photos; measured difference in Benchmarks/README.md).
+    public var fullSizeDecode: Bool
+    /// Images with more pixels than this are refused before decoding.
+    public var maxPixels: Int
+
+    public init(
+        resize: Int = 256, crop: Int = 224,
+        mean: (Float, Float, Float) = (0.485, 0.456, 0.406), std: (Float, Float, Float) = (0.229, 0.224, 0.225),
+        fullSizeDecode: Bool = false, maxPixels: Int = 180_000_000
+    ) {
+        precondition(crop > 0 && resize >= crop, "the crop must fit inside the resized image")
+        self.resize = resize
+        self.crop = crop
+        self.mean = mean
+        self.std = std
+        self.fullSizeDecode = fullSizeDecode
+        self.maxPixels = maxPixels
+    }
+
+    /// The decoder this transform uses.
+    public var decoder: ImageDecoder {
+        ImageDecoder(maxPixels: maxPixels, minimumShortSide: fullSizeDecode ? nil : resize)
+    }
+
+    /// Decodes and transforms an image file.
+    public func load(contentsOf path: String) throws(ImageError) -> PreparedImage {
+        prepare(try decoder.decode(contentsOf: path))
+    }
+
+    /// Decodes and transforms an image held in memory.
+    public func load(_ bytes: [UInt8]) throws(ImageError) -> PreparedImage {
+        prepare(try decoder.decode(bytes))
+    }
+
+    /// Transforms a decoded image.
+    public func prepare(_ decoded: DecodedImage) -> PreparedImage {
+        let pixels = cropped(decoded.image)
+        return PreparedImage(
+            pixels: normalized(pixels), side: crop, width: decoded.width, height: decoded.height,
+            format: decoded.format, warning: decoded.warning)
+    }
+
+    /// The 8-bit `crop × crop` RGB image after the resize and the centre crop (rows packed), as PIL makes it.
+    public func cropped(_ image: RGBImage) -> [UInt8] {
+        let (width, height) = resizedSize(width: image.width, height: image.height)
+        // torchvision's CenterCrop: int(round((size − crop) / 2)), Python's round halving to even.
+        let x = Int((Double(width - crop) / 2).rounded(.toNearestOrEven))
+        let y = Int((Double(height - crop) / 2).rounded(.toNearestOrEven))
+        return Resampler.resize(
+            image, width: width, height: height, cropX: x, cropY: y, cropWidth: crop, cropHeight: crop)
+    }
+
+    /// torchvision's Resize(int): the short side becomes `resize`, the long side `int(resize · long / short)`.
+    func resizedSize(width: Int, height: Int) -> (Int, Int) {
+        if width <= height {
+            return (resize, Int(Double(resize * height) / Double(width)))
+        }
+        return (Int(Double(resize * width) / Double(height)), resize)
+    }
+
+    /// Channels-first floats: (v / 255 − mean) / std, computed in Float as torchvision does.
+    public func normalized(_ rgb: [UInt8]) -> [Float] {
+        let plane = rgb.count / 3
+        var out = [Float](repeating: 0, count: rgb.count)
+        let means = [mean.0, mean.1, mean.2], stds = [std.0, std.1, std.2]
+        out.withUnsafeMutableBufferPointer { o in
+            rgb.withUnsafeBufferPointer { p in
+                for c in 0..<3 {
+                    let m = means[c], s = stds[c]
+                    for i in 0..<plane { o[c * plane + i] = (Float(p[i * 3 + c]) / 255 - m) / s }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// An image ready for the encoder.
+public struct PreparedImage: Sendable {
+    /// `3 × side × side` floats, channels first, normalised.
+    public var pixels: [Float]
+    public var side: Int
+    /// The picture's full size as a viewer shows it (before any downscaling).
+    public var width: Int, height: Int
+    public var format: ImageFormat
+    /// Set when the file was damaged but still gave a usable picture.
+    public var warning: String?
+}
