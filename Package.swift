@@ -57,6 +57,7 @@ let package = Package(
             dependencies: ["DinoSearch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(name: "decode-benchmark", dependencies: ["DinoImage"], path: "Benchmarks/DecodeBenchmark"),
         .executableTarget(name: "encoder-benchmark", dependencies: ["DinoModel"], path: "Benchmarks/EncoderBenchmark"),
 
         .executableTarget(

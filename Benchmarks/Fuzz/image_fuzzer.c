@@ -34,7 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         status = dino_decode_png(data, size, limit, &image);
         break;
     case DINO_FORMAT_WEBP:
-        status = dino_decode_webp(data, size, limit, &image);
+        status = dino_decode_webp(data, size, 0, limit, &image);
+        check(&image, status);
+        dino_image_free(&image);
+        status = dino_decode_webp(data, size, 16, limit, &image);
         break;
     default:
         (void)dino_exif_orientation(data, size);

@@ -15,7 +15,10 @@ static const char *describe(VP8StatusCode code) {
     }
 }
 
-dino_image_status dino_decode_webp(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out) {
+/// With `min_short_side` > 0, libwebp's own rescaler (area averaging, applied to the YUV rows as they are
+/// decoded) shrinks the picture by the largest whole factor that keeps the short side at least that long.
+dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
+                                   dino_image *out) {
     memset(out, 0, sizeof *out);
     out->orientation = dino_webp_orientation(data, length);
     WebPBitstreamFeatures features;
@@ -30,19 +33,44 @@ dino_image_status dino_decode_webp(const uint8_t *data, size_t length, uint64_t 
     }
     dino_image_status status = dino_check_size(out, features.width, features.height, max_pixels);
     if (status != DINO_IMAGE_OK) return status;
-    size_t bytes = (size_t)features.width * features.height * 3;
+    int w = features.width, h = features.height;
+    int short_side = w < h ? w : h;
+    int factor = min_short_side > 0 ? short_side / min_short_side : 1;
+    if (factor > 1) {
+        w /= factor;
+        h /= factor;
+    }
+    size_t bytes = (size_t)w * h * 3;
     out->pixels = malloc(bytes);
     if (!out->pixels) {
         dino_set_message(out, "", "out of memory");
         return DINO_IMAGE_NO_MEMORY;
     }
-    // RGB output drops alpha without blending, as PIL's convert("RGB") does.
-    if (!WebPDecodeRGBInto(data, length, out->pixels, bytes, features.width * 3)) {
+    WebPDecoderConfig config;
+    if (!WebPInitDecoderConfig(&config)) {
         dino_image_free(out);
-        dino_set_message(out, "", "corrupt or truncated image data");
-        return DINO_IMAGE_CORRUPT;
+        dino_set_message(out, "", "libwebp version mismatch");
+        return DINO_IMAGE_UNSUPPORTED;
     }
-    out->width = features.width;
-    out->height = features.height;
+    if (factor > 1) {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = w;
+        config.options.scaled_height = h;
+    }
+    // RGB output drops alpha without blending, as PIL's convert("RGB") does.
+    config.output.colorspace = MODE_RGB;
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA.rgba = out->pixels;
+    config.output.u.RGBA.stride = w * 3;
+    config.output.u.RGBA.size = bytes;
+    code = WebPDecode(data, length, &config);
+    WebPFreeDecBuffer(&config.output);
+    if (code != VP8_STATUS_OK) {
+        dino_image_free(out);
+        dino_set_message(out, "", describe(code));
+        return code == VP8_STATUS_UNSUPPORTED_FEATURE ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
+    }
+    out->width = w;
+    out->height = h;
     return DINO_IMAGE_OK;
 }

@@ -54,8 +54,10 @@ dino_image_status dino_decode_jpeg(const uint8_t *data, size_t length, int32_t m
 /// Decodes a PNG (every bit depth and colour type, interlaced or not).
 dino_image_status dino_decode_png(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
 
-/// Decodes a still WebP (lossy or lossless; alpha dropped).
-dino_image_status dino_decode_webp(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+/// Decodes a still WebP (lossy or lossless; alpha dropped). With `min_short_side` > 0, libwebp's rescaler
+/// shrinks it by the largest whole factor that keeps the short side at least that long; 0 decodes at full size.
+dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
+                                   dino_image *out);
 
 /// Reads the orientation tag (0x0112) from a TIFF-structured EXIF block (starting at "II*\0" or "MM\0*").
 /// Returns 1...8, or 1 when the block has none or is malformed.
