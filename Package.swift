@@ -54,7 +54,7 @@ let package = Package(
 
         .executableTarget(
             name: "dinosearch",
-            dependencies: ["DinoSearch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["DinoSearch", "DinoImage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .executableTarget(name: "decode-benchmark", dependencies: ["DinoImage"], path: "Benchmarks/DecodeBenchmark"),

@@ -84,6 +84,22 @@ extension Store {
         }
     }
 
+    /// Records a new size and modification time for an image whose bytes did not change (a file touched or
+    /// rewritten identically): no vector changes.
+    public func touch(id: UInt64, fileSize: Int64, modified: Double) throws(StoreError) {
+        try requireWritable()
+        try writer.withLock { (_) throws(StoreError) in
+            try catalog.environment.write { txn throws(StoreError) in
+                guard var record = try Catalog.record(txn, id: id) else {
+                    throw StoreError(.notFound, path: directory, "no image with id \(id)")
+                }
+                record.fileSize = fileSize
+                record.modified = modified
+                try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
+            }
+        }
+    }
+
     /// Rebuilds the index from the catalog with `layout` (default: the recommended layout for the store's size),
     /// retraining IVF codebooks on a fresh sample.
     public func rebuild(layout: IndexLayout? = nil) throws(StoreError) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DinoImage
 import DinoSearch
 import Foundation
 
@@ -10,7 +11,7 @@ struct Dinosearch: AsyncParsableCommand {
         commandName: "dinosearch",
         abstract: "Image retrieval with DINOv2 embeddings, a Faiss index and an LMDB catalog.",
         version: version,
-        subcommands: [Stats.self, Rebuild.self, Remove.self, Model.self])
+        subcommands: [Index.self, Query.self, Embed.self, Stats.self, Remove.self, Rebuild.self, Model.self])
 }
 
 /// Options every store command takes.
@@ -32,6 +33,24 @@ struct StoreOptions: ParsableArguments {
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
         return (dataHome as NSString).appendingPathComponent("dinosearch")
     }
+}
+
+/// The model every embedding command takes.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A DINOv2 model.safetensors, or its folder (default: $DINOSEARCH_MODEL, else the model `dinosearch model download small` fetched).",
+        valueName: "path"))
+    var model: String?
+
+    @Flag(name: .long, help: "Decode JPEG and WebP at full size (exact parity with PIL; slower on large photos).")
+    var fullDecode = false
+
+    var preprocessing: Preprocessing { Preprocessing(fullSizeDecode: fullDecode) }
+}
+
+/// Writes one line on stderr.
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data("dinosearch: \(text)\n".utf8))
 }
 
 /// Prints one line on stderr and exits 1: the CLI's way to report a failed operation.

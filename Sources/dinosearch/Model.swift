@@ -62,38 +62,3 @@ struct Model: AsyncParsableCommand {
 }
 
 extension PublishedModel.Size: ExpressibleByArgument {}
-
-/// Download progress on stderr: a redrawn bar on a terminal, otherwise a line every few seconds.
-final class ProgressLine: @unchecked Sendable {
-    private let lock = NSLock()
-    private let terminal = isatty(STDERR_FILENO) != 0
-    private var lastLine = Date.distantPast
-    private var started = Date()
-    private var drawn = false
-
-    func update(_ file: String, _ done: Int64, _ total: Int64?) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard terminal || now.timeIntervalSince(lastLine) >= 3 || done == total else { return }
-        lastLine = now
-        let rate = Double(done) / max(now.timeIntervalSince(started), 0.001) / 1e6
-        var text = "\(file): \(String(format: "%.1f", Double(done) / 1e6)) MB"
-        if let total, total > 0 {
-            let fraction = Double(done) / Double(total)
-            let filled = Int(fraction * 30)
-            text = "\(file) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: 30 - filled))] "
-                + String(format: "%3.0f%% %.1f/%.1f MB", fraction * 100, Double(done) / 1e6, Double(total) / 1e6)
-        }
-        text += String(format: " %.1f MB/s", rate)
-        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
-        drawn = terminal
-    }
-
-    func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-        drawn = false
-    }
-}
