@@ -12,6 +12,25 @@ struct Dinosearch: AsyncParsableCommand {
         abstract: "Image retrieval with DINOv2 embeddings, a Faiss index and an LMDB catalog.",
         version: version,
         subcommands: [Index.self, Query.self, Embed.self, Stats.self, Remove.self, Rebuild.self, Model.self])
+
+    /// ArgumentParser's own entry point, except that bad usage exits 2 (the documented contract) rather than
+    /// its default 64 (EX_USAGE).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every store command takes.
