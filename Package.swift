@@ -57,6 +57,7 @@ let package = Package(
             dependencies: ["DinoSearch", "DinoImage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(name: "library-example", dependencies: ["DinoSearch"], path: "examples/LibraryExample"),
         .executableTarget(name: "decode-benchmark", dependencies: ["DinoImage"], path: "Benchmarks/DecodeBenchmark"),
         .executableTarget(name: "encoder-benchmark", dependencies: ["DinoModel"], path: "Benchmarks/EncoderBenchmark"),
 
@@ -67,6 +68,7 @@ let package = Package(
         .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
         .testTarget(name: "DinoImageTests", dependencies: ["DinoImage"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "DinoSearchTests", dependencies: ["DinoSearch", .product(name: "FlyingFox", package: "FlyingFox")]),
+            name: "DinoSearchTests", dependencies: ["DinoSearch", .product(name: "FlyingFox", package: "FlyingFox")],
+            exclude: ["Fixtures"]),
     ]
 )

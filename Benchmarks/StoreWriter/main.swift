@@ -25,7 +25,9 @@ guard arguments.count >= 5, let batches = Int(arguments[2]), let size = Int(argu
 }
 let first = arguments.count > 5 ? Int(arguments[5])! : 0
 do {
-    let store = try Store(at: arguments[1], dimension: dimension, model: "synthetic")
+    // $STORE_WRITER_MODEL: a real model's fingerprint, so `dinosearch query` accepts the store (benchmarks).
+    let model = ProcessInfo.processInfo.environment["STORE_WRITER_MODEL"] ?? "synthetic"
+    let store = try Store(at: arguments[1], dimension: dimension, model: model)
     for batch in first..<(first + batches) {
         try store.add((0..<size).map { i in
             NewImage(path: "/synthetic/\(batch)/\(i)", vector: syntheticVector(batch: batch, index: i, dimension: dimension))
