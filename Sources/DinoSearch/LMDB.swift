@@ -15,14 +15,15 @@ final class LMDBEnvironment: @unchecked Sendable {
     private let resizeLock = ReadWriteLock()
 
     /// Opens (creating if allowed) the environment at `path` (a single file, MDB_NOSUBDIR) with the named databases.
-    init(path: String, databases names: [String], readOnly: Bool) throws(StoreError) {
+    /// `mapSize` is only the first address-space reservation: a full map doubles and the transaction is retried.
+    init(path: String, databases names: [String], readOnly: Bool, mapSize: Int = 1 << 30) throws(StoreError) {
         self.path = path
         var env: OpaquePointer?
         try Self.check(mdb_env_create(&env), path)
         // On failure from here the half-made handle is closed before throwing.
         do {
             try Self.check(mdb_env_set_maxdbs(env, MDB_dbi(names.count + 1)), path)
-            try Self.check(mdb_env_set_mapsize(env, 1 << 30), path)
+            try Self.check(mdb_env_set_mapsize(env, mapSize), path)
             try Self.check(mdb_env_set_maxreaders(env, 256), path)
             let flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
             try Self.check(mdb_env_open(env, path, flags, 0o644), path)
@@ -60,6 +61,9 @@ final class LMDBEnvironment: @unchecked Sendable {
             throw StoreError(.io, path: path, "permission denied or read-only file system (\(message))", code: rc)
         case ENOSPC:
             throw StoreError(.io, path: path, "no space left on device", code: rc)
+        case EIO:
+            // LMDB turns a short write into EIO, and a short write is what a full disk gives (seen on tmpfs).
+            throw StoreError(.io, path: path, "write failed: input/output error (is the disk full?)", code: rc)
         default:
             throw StoreError(.io, path: path, message, code: rc)
         }

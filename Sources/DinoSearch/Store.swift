@@ -51,7 +51,12 @@ public final class Store: Sendable {
     ///     existing store (for tools that only read metadata).
     /// - Throws: `StoreError` — `.locked` if another process writes to it, `.modelMismatch`, `.newerFormat`,
     ///   `.notAStore` for a foreign directory, `.io` for a read-only or full file system.
-    public init(at directory: String, dimension: Int? = nil, model: String? = nil, mode: Mode = .readWrite) throws(StoreError) {
+    public convenience init(at directory: String, dimension: Int? = nil, model: String? = nil, mode: Mode = .readWrite) throws(StoreError) {
+        try self.init(at: directory, dimension: dimension, model: model, mode: mode, mapSize: 1 << 30)
+    }
+
+    /// `mapSize`: LMDB's first map reservation (tests start it small to exercise growth).
+    init(at directory: String, dimension: Int?, model: String?, mode: Mode, mapSize: Int) throws(StoreError) {
         let directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.directory = directory
         self.mode = mode
@@ -98,7 +103,8 @@ public final class Store: Sendable {
         self.lockDescriptor = lockDescriptor
 
         do throws(StoreError) {
-            let environment = try LMDBEnvironment(path: catalogPath, databases: Catalog.tables, readOnly: mode == .readOnly)
+            let environment = try LMDBEnvironment(
+                path: catalogPath, databases: Catalog.tables, readOnly: mode == .readOnly, mapSize: mapSize)
             catalog = Catalog(environment: environment)
             var info = try environment.read { txn throws(StoreError) in try Catalog.info(txn) }
             if info == nil {

@@ -188,13 +188,81 @@ import Testing
         #expect(throws: StoreError.self) { try reader.add([NewImage(path: "/x", vector: randomVector(dimension, seed: 1))]) }
     }
 
-    @Test func readOnlyFileSystemGivesAClearError() throws {
-        guard getuid() != 0 else { return }  // root ignores permissions; covered where tests run unprivileged
+    @Test(.enabled(if: getuid() != 0, "root ignores permissions; see readOnlyMountGivesAClearError"))
+    func unwritableDirectoryGivesAClearError() throws {
         let dir = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.store, withIntermediateDirectories: true)
         chmod(dir.store, 0o500)
         defer { chmod(dir.store, 0o700) }
         #expect(throws: StoreError.self) { try Store(at: dir.store, dimension: dimension, model: "m") }
+    }
+
+    /// LMDB's map starts small here and must double several times, each time retrying the transaction.
+    @Test func fullMapGrowsAndRetries() throws {
+        let dir = TemporaryDirectory()
+        do {
+            let store = try Store(at: dir.store, dimension: dimension, model: "m", mode: .readWrite, mapSize: 64 << 10)
+            for batch in 0..<20 {
+                try store.add((0..<100).map {
+                    NewImage(path: "/grow/\(batch)/\($0)", vector: randomVector(dimension, seed: batch * 100 + $0))
+                })
+            }
+            #expect(store.count == 2000)
+        }
+        let reopened = try Store(at: dir.store, dimension: dimension, model: "m")
+        #expect(reopened.count == 2000)
+        #expect(try reopened.search(randomVector(dimension, seed: 1234), k: 1).first?.record.path == "/grow/12/34")
+        let catalogBytes = (try FileManager.default.attributesOfItem(atPath: dir.store + "/catalog.mdb")[.size] as? Int) ?? 0
+        #expect(catalogBytes > 64 << 10, "the catalog outgrew the first map (\(catalogBytes) bytes)")
+    }
+
+    /// A real full file system (a 1 MiB tmpfs): the batch that does not fit fails with a clear error, every
+    /// earlier batch survives, and the store opens again. Needs root for `mount`.
+    @Test(.enabled(if: TmpfsMount.available, "needs root to mount a tmpfs"))
+    func fullDiskFailsCleanlyAndLosesNothing() throws {
+        let dir = TemporaryDirectory()
+        let mount = try #require(TmpfsMount(at: dir.path, kilobytes: 1024))
+        var committed = 0
+        var failure: StoreError?
+        do {
+            let store = try Store(at: dir.store, dimension: 256, model: "m")
+            while failure == nil && committed < 100_000 {
+                do {
+                    try store.add((0..<200).map {
+                        NewImage(path: "/full/\(committed + $0)", vector: randomVector(256, seed: committed + $0))
+                    })
+                    committed += 200
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        let error = try #require(failure, "the disk never filled")
+        #expect(error.kind == .io, "\(error)")
+        #expect(error.description.contains("disk full") || error.description.contains("no space"), "\(error)")
+        print("disk full after \(committed) vectors: \(error)")
+        let reopened = try Store(at: dir.store, dimension: 256, model: "m", mode: .readOnly)
+        #expect(reopened.count == committed)
+        #expect(try reopened.search(randomVector(256, seed: 7), k: 1).first?.record.path == "/full/7")
+        _ = mount
+    }
+
+    /// A read-only file system: opening for writing fails with a clear error, nothing crashes. Needs root.
+    @Test(.enabled(if: TmpfsMount.available, "needs root to mount a tmpfs"))
+    func readOnlyMountGivesAClearError() throws {
+        let dir = TemporaryDirectory()
+        let mount = try #require(TmpfsMount(at: dir.path, kilobytes: 4096))
+        do {
+            let store = try Store(at: dir.store, dimension: dimension, model: "m")
+            _ = try fill(store, 10)
+            try store.flush()
+        }
+        try mount.remountReadOnly()
+        #expect {
+            try Store(at: dir.store, dimension: dimension, model: "m")
+        } throws: { error in
+            (error as? StoreError)?.kind == .io && "\(error)".lowercased().contains("read-only")
+        }
     }
 
     @Test func concurrentSearchesDuringWrites() async throws {

@@ -72,3 +72,38 @@ func builtProduct(_ name: String) -> String {
     }
     return folder.appendingPathComponent(name).path
 }
+
+/// A small tmpfs mounted for one test (root only), unmounted when released.
+final class TmpfsMount {
+    let path: String
+
+    static let available: Bool = {
+        guard getuid() == 0 else { return false }
+        let probe = TemporaryDirectory()
+        return TmpfsMount(at: probe.path, kilobytes: 64) != nil
+    }()
+
+    init?(at path: String, kilobytes: Int) {
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        self.path = path
+        guard Self.mount(["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", path]) else { return nil }
+    }
+
+    func remountReadOnly() throws {
+        guard Self.mount(["-o", "remount,ro", path]) else { throw CocoaError(.fileWriteNoPermission) }
+    }
+
+    deinit { _ = Self.run("/bin/umount", [path]) }
+
+    private static func mount(_ arguments: [String]) -> Bool { run("/bin/mount", arguments) }
+
+    private static func run(_ tool: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+}
