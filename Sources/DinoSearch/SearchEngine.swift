@@ -35,13 +35,49 @@ public final class SearchEngine: Sendable {
         store = try Store(at: directory, dimension: encoder.architecture.width, model: encoder.fingerprint, mode: mode)
     }
 
-    /// Loads the checkpoint at `model` (see `ModelLocation`) and opens the store.
+    /// Loads the checkpoint at `model` (see `ModelLocation`) and opens the store, both at once: on a large
+    /// store, reading and verifying the index file takes as long as loading the model.
     public convenience init(
         store directory: String, model: String? = nil, mode: Store.Mode = .readWrite,
         preprocessing: Preprocessing = Preprocessing()
     ) throws {
-        let encoder = try DinoEncoder(contentsOf: try ModelLocation.resolve(model))
-        try self.init(store: directory, encoder: encoder, mode: mode, preprocessing: preprocessing)
+        let modelPath = try ModelLocation.resolve(model)
+        // A store that does not exist yet needs the model to be created: open it after the model then.
+        let exists = FileManager.default.fileExists(atPath: Store.catalogPath(directory))
+        guard exists else {
+            try self.init(store: directory, encoder: try DinoEncoder(contentsOf: modelPath), mode: mode,
+                          preprocessing: preprocessing)
+            return
+        }
+        final class Opening: @unchecked Sendable { var result: Result<Store, StoreError>? }  // read after wait()
+        let opening = Opening()
+        let group = DispatchGroup()
+        group.enter()
+        Thread.detachNewThread {
+            opening.result = Result { () throws(StoreError) in try Store(at: directory, mode: mode) }
+            group.leave()
+        }
+        let loaded = Result { try DinoEncoder(contentsOf: modelPath) }
+        group.wait()
+        let store = try opening.result!.get()
+        let encoder = try loaded.get()
+        guard store.model == encoder.fingerprint else {
+            throw StoreError(.modelMismatch, path: store.directory,
+                             "store holds embeddings of model \(store.model), not \(encoder.fingerprint) (\(modelPath)); "
+                                + "use a separate --store for each model")
+        }
+        guard store.dimension == encoder.architecture.width else {
+            throw StoreError(.dimensionMismatch, path: store.directory,
+                             "store holds \(store.dimension)-d vectors, the model makes \(encoder.architecture.width)-d")
+        }
+        self.init(store: store, encoder: encoder, preprocessing: preprocessing)
+    }
+
+    init(store: Store, encoder: DinoEncoder, preprocessing: Preprocessing) {
+        precondition(preprocessing.crop % encoder.architecture.patchSize == 0, "crop must be a multiple of the patch size")
+        self.store = store
+        self.encoder = encoder
+        self.preprocessing = preprocessing
     }
 
     // MARK: Embedding
