@@ -107,6 +107,10 @@ import Testing
         try Data(aqua.prefix(200)).write(to: URL(fileURLWithPath: photos + "/headless.jpg"))
         try Data("some notes".utf8).write(to: URL(fileURLWithPath: photos + "/notes.txt"))  // not an image: ignored
         try Data(aqua.prefix(aqua.count / 2)).write(to: URL(fileURLWithPath: photos + "/half.jpg"))  // recoverable
+        // A symlink loop and a dangling link: the walk must end and skip both.
+        try FileManager.default.createDirectory(atPath: photos + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: photos + "/sub/loop", withDestinationPath: "..")
+        try FileManager.default.createSymbolicLink(atPath: photos + "/sub/gone.jpg", withDestinationPath: "nowhere.jpg")
         try FileManager.default.createDirectory(atPath: photos + "/.hidden", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: photos + "/Garden.jpg", toPath: photos + "/.hidden/copy.jpg")
 
