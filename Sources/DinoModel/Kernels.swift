@@ -12,9 +12,17 @@ typealias Vec = SIMD8<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
 }
 
+// Lane-wise max/min as compare-and-select. The standard library's `pointwiseMax`/`clamped` stayed out-of-line
+// generic calls in profiles (9% of a batch-8 forward pass); these compile to vmaxps/vminps.
+@inline(__always) private func vmax(_ a: Vec, _ b: Vec) -> Vec { a.replacing(with: b, where: a .< b) }
+@inline(__always) private func vmin(_ a: Vec, _ b: Vec) -> Vec { a.replacing(with: b, where: a .> b) }
+@inline(__always) private func vclamp(_ x: Vec, _ lo: Float, _ hi: Float) -> Vec {
+    vmin(vmax(x, Vec(repeating: lo)), Vec(repeating: hi))
+}
+
 /// e^x, 8 lanes at once: Cephes' expf (range reduction by ln 2, degree-6 polynomial), within 2 ulp.
 @inline(__always) func vexp(_ x: Vec) -> Vec {
-    let x = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.7))
+    let x = vclamp(x, -87.3, 88.7)
     // Round x·log2(e) to an integer n by adding 1.5·2²³: the sum's low mantissa bits then hold n (|n| < 2²²),
     // which avoids Swift's generic float-to-int vector conversion (slow) and gives 2ⁿ by integer arithmetic.
     let magic = x * 1.44269504088896341 + 12582912
@@ -35,7 +43,7 @@ typealias Vec = SIMD8<Float>
 /// erf(x), 8 lanes at once: the rational approximation Eigen and XLA use for float (clamped to ±4, where erf is ±1
 /// in float), within a few ulp.
 @inline(__always) func verf(_ x: Vec) -> Vec {
-    let x = x.clamped(lowerBound: Vec(repeating: -4), upperBound: Vec(repeating: 4))
+    let x = vclamp(x, -4, 4)
     let x2 = x * x
     var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
     p = x2 * p + -2.10102402082508e-06
@@ -102,7 +110,7 @@ func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
     for r in 0..<rows {
         let row = x + r * width
         var maxV = loadPartial(row + whole, tail, fill: -.infinity)
-        for j in stride(from: 0, to: whole, by: 8) { maxV = pointwiseMax(maxV, load(row + j)) }
+        for j in stride(from: 0, to: whole, by: 8) { maxV = vmax(maxV, load(row + j)) }
         let m = maxV.max()
         var sumV = Vec(repeating: 0)
         for j in stride(from: 0, to: whole, by: 8) {
@@ -144,14 +152,19 @@ func layerNorm(
 }
 
 /// Every row of `rows × width` values ← `vector` (broadcast; a GEMM with beta = 1 then adds onto it).
+/// Split across the pool: done serially, the other thread spun idle in OpenMP's barrier meanwhile.
 func broadcastRows(_ out: UnsafeMutablePointer<Float>, _ vector: UnsafePointer<Float>, rows: Int, width: Int) {
-    for r in 0..<rows { (out + r * width).update(from: vector, count: width) }
+    parallelFor(rows) { slice, _ in
+        for r in slice { (out + r * width).update(from: vector, count: width) }
+    }
 }
 
 /// Every row of `rows × width` values ← row + `vector`.
 func addRows(_ out: UnsafeMutablePointer<Float>, _ vector: UnsafePointer<Float>, rows: Int, width: Int) {
-    for r in 0..<rows {
-        let o = out + r * width
-        for j in 0..<width { o[j] += vector[j] }
+    parallelFor(rows) { slice, _ in
+        for r in slice {
+            let o = out + r * width
+            for j in 0..<width { o[j] += vector[j] }
+        }
     }
 }
