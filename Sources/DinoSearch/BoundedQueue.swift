@@ -40,15 +40,6 @@ final class BoundedQueue<Element>: @unchecked Sendable {  // all state is guarde
         return item
     }
 
-    /// The next element if one is ready now (nil otherwise, without waiting), and whether the queue is over.
-    func tryPop() -> (Element?, ended: Bool) {
-        condition.lock()
-        let empty = head == items.count
-        let ended = empty && (finished || cancelled)
-        condition.unlock()
-        return empty ? (nil, ended) : (pop(), false)
-    }
-
     func finish() {
         condition.lock()
         finished = true

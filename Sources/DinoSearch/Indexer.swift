@@ -142,7 +142,7 @@ struct IndexJob: Sendable {
 }
 
 /// What a decode thread hands the encoder thread.
-enum IndexItem: @unchecked Sendable {  // PreparedImage and records are values; handed over once
+enum IndexItem: Sendable {
     /// Needs the model.
     case embed(IndexJob, hash: String, image: PreparedImage)
     /// Same bytes as images already stored (`candidates`): a move, or a copy reusing the vector.

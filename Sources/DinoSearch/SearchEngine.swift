@@ -195,7 +195,7 @@ public final class SearchEngine: Sendable {
 }
 
 /// Size and modification time of a file, as the catalog records them.
-struct FileStatus: Equatable {
+struct FileStatus: Equatable, Sendable {
     var size: Int64
     var modified: Double
     var isDirectory: Bool
