@@ -74,6 +74,15 @@ import Testing
         expectError(.unsupportedFormat, try write("anim.gif", Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 32)), containing: "GIF")
     }
 
+    /// 12-bit JPEG: Debian's libjpeg-turbo 2.1 TurboJPEG API decodes 8-bit samples only.
+    @Test func twelveBitJPEGIsUnsupportedNotCorrupt() throws {
+        var bytes = try Fixtures.bytes("baseline.jpg")
+        let sof = try #require((0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
+        bytes[sof + 4] = 12  // sample precision
+        let path = try write("twelve.jpg", bytes)
+        expectError(.unsupportedFormat, path, containing: "precision")
+    }
+
     @Test(arguments: ["bomb.jpg", "bomb.png", "bomb.webp"])
     func decompressionBombsAreRefusedBeforeDecoding(file: String) throws {
         expectError(.tooLarge, Fixtures.path(file), containing: "limit")

@@ -1,4 +1,5 @@
 import DinoImage
+import FlyingFox
 import Foundation
 import Testing
 
@@ -284,6 +285,35 @@ import Testing
         } catch let error as ImageError {
             #expect(error.kind == .notAnImage)
         }
+    }
+}
+
+/// Adding from an http URL, against a real HTTP server on loopback.
+@Suite struct AddFromURLTests {
+    @Test func addsFromHTTPAndReportsServerErrors() async throws {
+        let photo = try Data(contentsOf: URL(fileURLWithPath: CLI.photos + "/Garden.jpg"))
+        let http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: 0), logger: .disabled)
+        await http.appendRoute("GET /photos/garden.jpg") { _ in HTTPResponse(statusCode: .ok, body: photo) }
+        await http.appendRoute("GET /photos/missing.jpg") { _ in HTTPResponse(statusCode: .notFound) }
+        let task = Task { try await http.run() }
+        defer { task.cancel() }
+        try await http.waitUntilListening(timeout: 60)
+        guard case let .ip4(_, port) = await http.listeningAddress else { throw CancellationError() }
+
+        let dir = TemporaryDirectory()
+        let engine = try SearchEngine(store: dir.store, model: CLI.fixtureModel)
+        let url = URL(string: "http://127.0.0.1:\(port)/photos/garden.jpg")!
+        let id = try await engine.add(contentsOf: url)
+        #expect(try engine.store.record(id: id)?.path == url.absoluteString)
+        let local = try await engine.search(contentsOf: CLI.photos + "/Garden.jpg", k: 1)
+        #expect(local.first?.id == id && local.first!.score > 0.999)
+        do {
+            _ = try await engine.add(contentsOf: URL(string: "http://127.0.0.1:\(port)/photos/missing.jpg")!)
+            Issue.record("a 404 was added")
+        } catch let error as ImageError {
+            #expect(error.kind == .unreadable && error.message.contains("404"), "\(error)")
+        }
+        await http.stop(timeout: 1)
     }
 }
 
