@@ -28,8 +28,12 @@ struct Index: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batchSize = 8
 
+    @Option(help: "Threads reading and decoding files while the model runs.")
+    var decodeThreads = 1
+
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("'--batch-size' must be at least 1") }
+        guard decodeThreads >= 1 else { throw ValidationError("'--decode-threads' must be at least 1") }
     }
 
     func run() throws {
@@ -39,7 +43,8 @@ struct Index: ParsableCommand {
             let engine = try SearchEngine(
                 store: options.storeDirectory, model: modelOptions.model, preprocessing: modelOptions.preprocessing)
             summary = try engine.index(
-                paths, options: IndexOptions(includeHidden: hidden, prune: prune, batchSize: batchSize),
+                paths,
+                options: IndexOptions(includeHidden: hidden, prune: prune, batchSize: batchSize, decodeThreads: decodeThreads),
                 progress: { bar.update($0) })
             bar.finish()
         } catch {
