@@ -15,7 +15,7 @@ python=${PYTHON:-/root/venv/bin/python}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ ! -f "$model/model.safetensors" ]; then "$python" scripts/reference/make_model_fixtures.py --vits "$model"; fi
-swift build -c release >&2
+for product in dinosearch encoder-benchmark store-writer; do swift build -c release --product "$product" >&2; done
 "$python" Benchmarks/index_peer.py export "$model" "$work/model.onnx" 2>/dev/null
 
 count=$(.build/release/dinosearch index "${folders[@]}" --store "$work/count" --model "$model" --json 2>/dev/null |

@@ -10,10 +10,17 @@ public struct IndexOptions: Sendable {
     public var prune = false
     /// Images per forward pass.
     public var batchSize = 8
-    /// Threads reading, hashing and decoding files while the encoder runs.
-    public var decodeThreads = 1
+    /// Threads reading, hashing and decoding files while the encoder runs. The default, one per core up to 4,
+    /// measured best on 2 cores (Benchmarks/README.md): large WebPs and progressive JPEGs decode slower than
+    /// the encoder embeds, and a second decoder fills the gaps the first leaves.
+    public var decodeThreads = IndexOptions.defaultDecodeThreads
 
-    public init(includeHidden: Bool = false, prune: Bool = false, batchSize: Int = 8, decodeThreads: Int = 1) {
+    public static var defaultDecodeThreads: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    public init(
+        includeHidden: Bool = false, prune: Bool = false, batchSize: Int = 8,
+        decodeThreads: Int = IndexOptions.defaultDecodeThreads
+    ) {
         self.includeHidden = includeHidden
         self.prune = prune
         self.batchSize = max(1, batchSize)

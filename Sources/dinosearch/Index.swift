@@ -28,8 +28,8 @@ struct Index: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batchSize = 8
 
-    @Option(help: "Threads reading and decoding files while the model runs.")
-    var decodeThreads = 1
+    @Option(help: "Threads reading and decoding files while the model runs (default: one per core, up to 4).")
+    var decodeThreads = IndexOptions.defaultDecodeThreads
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("'--batch-size' must be at least 1") }
