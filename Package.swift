@@ -59,7 +59,8 @@ let package = Package(
 
         .executableTarget(name: "library-example", dependencies: ["DinoSearch"], path: "examples/LibraryExample"),
         .executableTarget(name: "decode-benchmark", dependencies: ["DinoImage"], path: "Benchmarks/DecodeBenchmark"),
-        .executableTarget(name: "encoder-benchmark", dependencies: ["DinoModel"], path: "Benchmarks/EncoderBenchmark"),
+        .executableTarget(
+            name: "encoder-benchmark", dependencies: ["DinoModel", "CDinoGEMM"], path: "Benchmarks/EncoderBenchmark"),
 
         .executableTarget(
             name: "store-benchmark", dependencies: ["DinoSearch", "CDinoFaiss"], path: "Benchmarks/StoreBenchmark"),

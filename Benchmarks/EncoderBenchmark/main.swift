@@ -3,6 +3,7 @@
 // PyTorch and ONNX Runtime beside it in the same run.
 //
 // usage: encoder-benchmark MODEL_DIR [--batches 1,8,32] [--seconds 20]
+import CDinoGEMM
 import DinoModel
 import Foundation
 
@@ -47,8 +48,29 @@ if FileManager.default.fileExists(atPath: referencePath) {
 
 let flops = arch.flops(height: 224, width: 224)
 print(String(format: "GFLOP per image: %.2f", flops / 1e9))
-print("| batch | images/s (median) | GFLOP/s | runs |")
-print("|---|---|---|---|")
+/// The GEMM library alone on this model's four weight shapes at M = tokens · batch (QKV, projection, MLP up and
+/// down, row-major A·Wᵀ as the encoder calls them): FLOP-weighted GFLOP/s, the ceiling the encoder is held to.
+func gemmThroughput(batch: Int, seconds: Double) -> Double {
+    let m = (1 + arch.registerCount + 16 * 16) * batch, d = arch.width, h = arch.mlpWidth
+    let shapes = [(3 * d, d), (d, d), (h, d), (d, h)]  // (N, K)
+    let a = [Float](repeating: 0.5, count: m * h), w = [Float](repeating: 0.25, count: h * max(3 * d, h))
+    var c = [Float](repeating: 0, count: m * max(3 * d, h))
+    var total: [Double] = []
+    let start = Date()
+    while Date().timeIntervalSince(start) < seconds || total.count < 3 {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for (n, k) in shapes {
+            _ = dino_sgemm(78, 84, Int64(m), Int64(n), Int64(k), 1, a, Int64(k), w, Int64(k), 1, &c, Int64(n))
+        }
+        total.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    total.sort()
+    let work = shapes.reduce(0.0) { $0 + 2 * Double(m) * Double($1.0) * Double($1.1) }
+    return work / total[total.count / 2] / 1e9
+}
+
+print("| batch | images/s (median) | GFLOP/s | runs | sgemm alone on the same shapes, GFLOP/s | encoder / sgemm |")
+print("|---|---|---|---|---|---|")
 for batch in batches {
     var state: UInt64 = 42
     let pixels = (0..<(batch * 3 * 224 * 224)).map { _ in
@@ -65,5 +87,7 @@ for batch in batches {
     }
     rates.sort()
     let median = rates[rates.count / 2]
-    print(String(format: "| %d | %.2f | %.1f | %d |", batch, median, median * flops / 1e9, rates.count))
+    let gemm = gemmThroughput(batch: batch, seconds: min(seconds, 5))
+    print(String(format: "| %d | %.2f | %.1f | %d | %.1f | %.2f |", batch, median, median * flops / 1e9, rates.count, gemm,
+                 median * flops / 1e9 / gemm))
 }
