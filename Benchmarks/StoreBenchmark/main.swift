@@ -110,3 +110,26 @@ print(String(format: "| VectorIndex wrapper, %d candidates | %.0f | %.0f | |", c
 print(String(format: "| Store.search k=10 (re-ranked) | %.0f | %.0f | %.3f |", store1, store1000, reranked))
 print(String(format: "wrapper overhead vs shim: batch 1 %.1f%%, batch 1000 %.1f%%", (direct1 / wrapper1 - 1) * 100,
              (direct1000 / wrapper1000 - 1) * 100))
+
+// The same single queries through the shim and the wrapper alternately, each pair timed back to back, so the
+// machine's drift cancels out of the ratio (the block timings above differ by ±20% from run to run).
+var ratios: [Double] = []
+for round in 0..<3 {
+    for i in 0..<min(q, 200) {
+        let v = queryRows[i]
+        let first = round % 2 == 0  // alternate which goes first
+        var tDirect = 0.0, tWrapper = 0.0
+        for turn in 0..<2 {
+            if (turn == 0) == first {
+                tDirect = seconds { _ = dino_index_search(handle, 1, v, Int64(candidates), &scores, &labels, &error, 256) }
+            } else {
+                tWrapper = try seconds { _ = try index.search(v, k: candidates) }
+            }
+        }
+        ratios.append(tWrapper / tDirect)
+    }
+}
+ratios.sort()
+let quartiles = [0.25, 0.5, 0.75].map { ratios[Int($0 * Double(ratios.count - 1))] }
+print(String(format: "wrapper/shim time per query, %d interleaved pairs: median %.4f (quartiles %.4f–%.4f)",
+             ratios.count, quartiles[1], quartiles[0], quartiles[2]))
