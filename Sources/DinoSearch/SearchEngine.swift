@@ -113,7 +113,13 @@ public final class SearchEngine: Sendable {
     @discardableResult
     public func add(_ bytes: [UInt8], key: String) async throws -> UInt64 {
         try await offload { [self] in
-            let prepared = try preprocessing.load(bytes)
+            let prepared: PreparedImage
+            do {
+                prepared = try preprocessing.load(bytes)
+            } catch var error as ImageError {
+                error.path = key  // the upload's key is the only name the caller knows it by
+                throw error
+            }
             let vector = try embed([prepared])[0]
             return try store.add([NewImage(
                 path: key, fileSize: Int64(bytes.count), modified: Date().timeIntervalSince1970,

@@ -72,7 +72,9 @@ public final class Store: Sendable {
         }
         let exists = fm.fileExists(atPath: catalogPath)
         if !exists {
-            guard mode == .readWrite else { throw StoreError(.notFound, path: directory, "no store here yet") }
+            guard mode == .readWrite else {
+                throw StoreError(.notFound, path: directory, "no store here yet (`dinosearch index FOLDER` makes one)")
+            }
             guard dimension != nil, model != nil else {
                 throw StoreError(.notFound, path: directory, "no store here yet (creating one needs a model)")
             }

@@ -29,11 +29,19 @@ struct Embed: ParsableCommand {
         do {
             let encoder = try DinoEncoder(contentsOf: try ModelLocation.resolve(modelOptions.model))
             let prep = modelOptions.preprocessing
-            for image in images {
-                let prepared = try prep.load(contentsOf: image)
-                if let warning = prepared.warning { warn("warning: \(image): \(warning)") }
-                let output = try encoder.encode(prepared.pixels, batch: 1, height: prepared.side, width: prepared.side)
-                rows.append(Row(path: image, embedding: output.embedding(0)))
+            // Batches of 8, the encoder's best throughput here (Benchmarks/README.md).
+            for start in stride(from: 0, to: images.count, by: 8) {
+                let chunk = Array(images[start..<min(start + 8, images.count)])
+                var pixels: [Float] = []
+                var side = 0
+                for image in chunk {
+                    let prepared = try prep.load(contentsOf: image)
+                    if let warning = prepared.warning { warn("warning: \(image): \(warning)") }
+                    pixels += prepared.pixels
+                    side = prepared.side
+                }
+                let output = try encoder.encode(pixels, batch: chunk.count, height: side, width: side)
+                for (i, image) in chunk.enumerated() { rows.append(Row(path: image, embedding: output.embedding(i))) }
             }
             if let npy { try NumpyFile.write(rows.map(\.embedding), to: npy) }
         } catch {
