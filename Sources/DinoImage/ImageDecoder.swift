@@ -10,6 +10,7 @@ import Darwin
 public struct DecodedImage: Sendable {
     /// The pixels, EXIF orientation applied; smaller than the stored size when a JPEG was DCT-downscaled.
     public var image: RGBImage
+    /// The format the bytes were recognised as.
     public var format: ImageFormat
     /// The full size of the picture as a viewer shows it (stored size, swapped for orientations 5–8).
     public var width: Int, height: Int

@@ -3,6 +3,7 @@
 /// Every error names the file and gives a one-line reason:
 /// `"/photos/a.jpg: truncated or corrupt JPEG data (Premature end of data segment)"`.
 public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong, for callers that branch on it.
     public enum Kind: String, Sendable {
         /// The file could not be opened or read (missing, permissions, I/O error).
         case unreadable
@@ -23,6 +24,7 @@ public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
     public var kind: Kind
     /// The file at fault, when the image came from a file.
     public var path: String?
+    /// The one-line reason, without the path.
     public var message: String
 
     public init(_ kind: Kind, path: String? = nil, _ message: String) {

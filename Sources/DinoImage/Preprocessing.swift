@@ -11,6 +11,7 @@ public struct Preprocessing: Sendable {
     public var resize: Int
     /// The side of the square centre crop (a multiple of the model's patch size).
     public var crop: Int
+    /// Per-channel mean and standard deviation (RGB) of the normalisation; ImageNet's by default.
     public var mean: (Float, Float, Float)
     public var std: (Float, Float, Float)
     /// Decode JPEGs at full size (exact parity with PIL) instead of at the smallest DCT scale that still covers
@@ -95,9 +96,11 @@ public struct Preprocessing: Sendable {
 public struct PreparedImage: Sendable {
     /// `3 × side × side` floats, channels first, normalised.
     public var pixels: [Float]
+    /// The square input's side in pixels (`crop`).
     public var side: Int
     /// The picture's full size as a viewer shows it (before any downscaling).
     public var width: Int, height: Int
+    /// The file's format.
     public var format: ImageFormat
     /// Set when the file was damaged but still gave a usable picture.
     public var warning: String?

@@ -8,6 +8,7 @@ import Darwin
 ///
 /// `@unchecked Sendable`: the pixels are written only while the image is being made, never after it is shared.
 public final class RGBImage: @unchecked Sendable {
+    /// Size in pixels.
     public let width: Int
     public let height: Int
     /// malloc'd; owned by this object.

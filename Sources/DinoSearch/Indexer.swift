@@ -15,6 +15,7 @@ public struct IndexOptions: Sendable {
     /// the encoder embeds, and a second decoder fills the gaps the first leaves.
     public var decodeThreads = IndexOptions.defaultDecodeThreads
 
+    /// One decode thread per core, up to 4.
     public static var defaultDecodeThreads: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
 
     public init(
@@ -30,7 +31,9 @@ public struct IndexOptions: Sendable {
 
 /// A file `index` could not use, and why.
 public struct IndexFailure: Codable, Sendable, Hashable {
+    /// The file, absolute.
     public var path: String
+    /// One line: why it was skipped (or, for warnings, what was wrong with it).
     public var reason: String
 }
 

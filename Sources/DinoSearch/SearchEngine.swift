@@ -18,8 +18,11 @@ import FoundationNetworking
 /// decode or run the model are `async` and do that work on Dispatch threads. Errors are `ImageError` (a bad
 /// image), `ModelError` (a bad model) or `StoreError` (the store refused), each naming the file at fault.
 public final class SearchEngine: Sendable {
+    /// The catalog and vector index (usable directly for lower-level work).
     public let store: Store
+    /// The DINOv2 model every embedding comes from.
     public let encoder: DinoEncoder
+    /// How images become encoder input (sizes, normalisation, fast or full-size decoding).
     public let preprocessing: Preprocessing
 
     /// Opens (or creates) the store at `directory` for `encoder`.
