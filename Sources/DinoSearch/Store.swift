@@ -42,6 +42,15 @@ public final class Store: Sendable {
     static let saveEvery = 20_000
 
     var indexPath: String { (directory as NSString).appendingPathComponent("index.faiss") }
+    /// Index files a killed writer left half-written (`index.faiss.tmp-PID`): safe to delete once this process
+    /// holds the writer lock, since no other writer can be producing one.
+    static func removeStaleTemporaries(in directory: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix("index.faiss.tmp-") {
+            unlink((directory as NSString).appendingPathComponent(name))
+        }
+    }
+
     static func catalogPath(_ directory: String) -> String { (directory as NSString).appendingPathComponent("catalog.mdb") }
 
     /// Opens the store in `directory`, creating it if the directory is absent or empty.
@@ -103,6 +112,7 @@ public final class Store: Sendable {
             _ = pid.withCString { Foundation.write(lockDescriptor, $0, strlen($0)) }
         }
         self.lockDescriptor = lockDescriptor
+        if mode == .readWrite { Self.removeStaleTemporaries(in: directory) }
 
         do throws(StoreError) {
             let environment = try LMDBEnvironment(

@@ -197,6 +197,20 @@ import Testing
         #expect(throws: StoreError.self) { try Store(at: dir.store, dimension: dimension, model: "m") }
     }
 
+    /// A writer killed while saving leaves `index.faiss.tmp-PID`; the next writer removes it.
+    @Test func halfWrittenIndexFilesOfKilledWritersAreRemoved() throws {
+        let dir = TemporaryDirectory()
+        do { _ = try fill(try Store(at: dir.store, dimension: dimension, model: "m"), 5) }
+        let stale = dir.store + "/index.faiss.tmp-99999"
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: stale))
+        let reader = try Store(at: dir.store, mode: .readOnly)
+        #expect(FileManager.default.fileExists(atPath: stale), "readers leave the writer's files alone")
+        _ = reader
+        let writer = try Store(at: dir.store, dimension: dimension, model: "m")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(writer.count == 5)
+    }
+
     /// LMDB's map starts small here and must double several times, each time retrying the transaction.
     @Test func fullMapGrowsAndRetries() throws {
         let dir = TemporaryDirectory()
