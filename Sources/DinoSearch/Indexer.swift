@@ -1,6 +1,16 @@
 import DinoImage
 import DinoModel
 import Foundation
+import Synchronization
+
+/// Asks a running `index` to stop after the batch in flight (e.g. from a Ctrl-C handler): what was decoded is
+/// embedded and committed, the index file is saved, and `index` returns with `IndexSummary.interrupted` set.
+public final class IndexStop: Sendable {
+    private let raised = Atomic<Bool>(false)
+    public init() {}
+    public func request() { raised.store(true, ordering: .relaxed) }
+    public var isRequested: Bool { raised.load(ordering: .relaxed) }
+}
 
 /// How `SearchEngine.index` treats a folder.
 public struct IndexOptions: Sendable {
@@ -14,6 +24,8 @@ public struct IndexOptions: Sendable {
     /// measured best on 2 cores (Benchmarks/README.md): large WebPs and progressive JPEGs decode slower than
     /// the encoder embeds, and a second decoder fills the gaps the first leaves.
     public var decodeThreads = IndexOptions.defaultDecodeThreads
+    /// Set `stop.request()` from anywhere to end the run early and cleanly.
+    public var stop: IndexStop? = nil
 
     /// One decode thread per core, up to 4.
     public static var defaultDecodeThreads: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
@@ -53,6 +65,8 @@ public struct IndexSummary: Codable, Sendable {
     public var failed: [IndexFailure] = []
     /// Files indexed from damaged data the decoder could recover (e.g. a truncated JPEG).
     public var warnings: [IndexFailure] = []
+    /// The run was stopped early (`IndexOptions.stop`); what it did is committed, the rest waits for the next run.
+    public var interrupted = false
 }
 
 /// Progress of an `index` run, reported after every batch.
@@ -125,11 +139,16 @@ extension SearchEngine {
                 progress?(IndexProgress(total: jobs.count, done: done, embedded: committer.embedded,
                                         elapsed: Date().timeIntervalSince(started)))
             }
+            if options.stop?.isRequested == true {
+                queue.cancel()  // decoders stop; what they already handed over is still committed below
+                committer.summary.interrupted = true
+                break
+            }
         }
         try committer.flush()
         summary = committer.summary
 
-        if options.prune {
+        if options.prune && !summary.interrupted {
             let roots = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let gone = try store.records().filter { record in
                 roots.contains { record.path == $0 || record.path.hasPrefix($0 == "/" ? "/" : $0 + "/") }

@@ -42,10 +42,13 @@ struct Index: ParsableCommand {
         do {
             let engine = try SearchEngine(
                 store: options.storeDirectory, model: modelOptions.model, preprocessing: modelOptions.preprocessing)
-            summary = try engine.index(
-                paths,
-                options: IndexOptions(includeHidden: hidden, prune: prune, batchSize: batchSize, decodeThreads: decodeThreads),
-                progress: { bar.update($0) })
+            var indexOptions = IndexOptions(
+                includeHidden: hidden, prune: prune, batchSize: batchSize, decodeThreads: decodeThreads)
+            let stop = IndexStop()
+            indexOptions.stop = stop
+            let interrupt = Self.stopOnInterrupt(stop)
+            defer { interrupt.cancel() }
+            summary = try engine.index(paths, options: indexOptions, progress: { bar.update($0) })
             bar.finish()
         } catch {
             bar.finish()
@@ -59,6 +62,27 @@ struct Index: ParsableCommand {
             print("added \(summary.added), updated \(summary.updated), moved \(summary.moved), "
                 + "unchanged \(summary.unchanged), removed \(summary.removed), failed \(summary.failed.count)")
         }
+        if summary.interrupted {
+            warn("interrupted: the batches above are saved; run the same command again to finish")
+            throw ExitCode(130)
+        }
         if strict && !summary.failed.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The first Ctrl-C asks the run to stop after the batch in flight; a second one quits at once
+    /// (still safe: every committed batch is in the catalog, and the index file is rebuilt from it if needed).
+    static func stopOnInterrupt(_ stop: IndexStop) -> DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if stop.isRequested {
+                signal(SIGINT, SIG_DFL)
+                raise(SIGINT)
+            }
+            stop.request()
+            warn("stopping after the current batch (Ctrl-C again to quit now)")
+        }
+        source.resume()
+        return source
     }
 }

@@ -158,6 +158,38 @@ import Testing
         #expect(store.count == total)
     }
 
+    /// Ctrl-C: the run stops after the batch in flight, saves, reports what it did, exits 130; the next run
+    /// finishes the job.
+    @Test func interruptedIndexerStopsCleanly() throws {
+        let dir = TemporaryDirectory()
+        let cli = CLI(store: dir.store)
+        let photos = try photoFolder(in: dir.path, variants: 73)
+        let out = Pipe()
+        let process = try cli.start(["index", photos, "--batch-size", "4", "--json"], stdout: out)
+        var committed = 0
+        let deadline = Date(timeIntervalSinceNow: 300)
+        while committed < 8 && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            committed = (try? Store(at: dir.store, mode: .readOnly).count) ?? 0
+        }
+        kill(process.processIdentifier, SIGINT)
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(committed >= 8 && committed < 80, "interrupted after \(committed)")
+        #expect(process.terminationStatus == 130)
+        let summary = try #require(try JSONSerialization.jsonObject(with: output) as? JSON)
+        #expect(summary["interrupted"] as? Bool == true)
+        let added = try #require(summary.int("added"))
+        #expect(added >= committed && added < 80, "\(summary)")
+        #expect(try Store(at: dir.store, mode: .readOnly).count == added)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.store).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+
+        let rest = try #require(try cli.run("index", photos, "--json").json as? JSON)
+        #expect(rest.int("added") == 80 - added && rest.int("unchanged") == added, "\(rest)")
+        #expect(rest["interrupted"] as? Bool == false)
+    }
+
     /// Queries from other processes while an indexer writes: each succeeds and sees a consistent store.
     @Test func queriesDuringIndexing() throws {
         let dir = TemporaryDirectory()
