@@ -1,76 +1,91 @@
 import DinoSearch
 import Foundation
 
-/// Download progress on stderr: a redrawn bar on a terminal, otherwise a line every few seconds.
-final class ProgressLine: @unchecked Sendable {
+/// One status line on stderr: redrawn in place on a terminal, otherwise printed as a new line at most every
+/// `interval` seconds (so logs of a long run stay short).
+final class StatusLine: @unchecked Sendable {  // all state is guarded by `lock`
     private let lock = NSLock()
-    private let terminal = isatty(STDERR_FILENO) != 0
+    let terminal = isatty(STDERR_FILENO) != 0
+    private let interval: Double
     private var lastLine = Date.distantPast
-    private var started = Date()
     private var drawn = false
 
-    func update(_ file: String, _ done: Int64, _ total: Int64?) {
+    /// - Parameters: `interval` between lines without a terminal, `redraw` between redraws on one.
+    init(interval: Double, redraw: Double) {
+        self.interval = terminal ? redraw : interval
+    }
+
+    /// Shows the text `make` builds, unless the last one is too recent; `final` always shows.
+    func show(final: Bool = false, _ make: () -> String) {
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
-        guard terminal || now.timeIntervalSince(lastLine) >= 3 || done == total else { return }
+        guard final || now.timeIntervalSince(lastLine) >= interval else { return }
         lastLine = now
-        let rate = Double(done) / max(now.timeIntervalSince(started), 0.001) / 1e6
-        var text = "\(file): \(String(format: "%.1f", Double(done) / 1e6)) MB"
-        if let total, total > 0 {
-            let fraction = Double(done) / Double(total)
-            let filled = Int(fraction * 30)
-            text = "\(file) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: 30 - filled))] "
-                + String(format: "%3.0f%% %.1f/%.1f MB", fraction * 100, Double(done) / 1e6, Double(total) / 1e6)
-        }
-        text += String(format: " %.1f MB/s", rate)
+        let text = make()
         FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
         drawn = terminal
     }
 
+    /// Ends a redrawn line so what follows starts on its own.
     func finish() {
         lock.lock()
         defer { lock.unlock() }
         if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
         drawn = false
+    }
+
+    /// A 30-character bar, `fraction` of it filled.
+    static func bar(_ fraction: Double) -> String {
+        let filled = min(max(Int(fraction * 30), 0), 30)
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled) + "]"
     }
 }
 
-/// Indexing progress on stderr: a redrawn bar with counts, images/s and ETA on a terminal, otherwise a line
-/// every 5 seconds.
-final class IndexProgressLine: @unchecked Sendable {
-    private let lock = NSLock()
-    private let terminal = isatty(STDERR_FILENO) != 0
-    private var lastLine = Date.distantPast
-    private var drawn = false
+/// Download progress: a bar with size and rate.
+final class ProgressLine: Sendable {
+    private let line = StatusLine(interval: 3, redraw: 0)
+    private let started = Date()
+
+    func update(_ file: String, _ done: Int64, _ total: Int64?) {
+        line.show(final: done == total) {
+            var text = "\(file): \(String(format: "%.1f", Double(done) / 1e6)) MB"
+            if let total, total > 0 {
+                let fraction = Double(done) / Double(total)
+                text = "\(file) \(StatusLine.bar(fraction)) "
+                    + String(format: "%3.0f%% %.1f/%.1f MB", fraction * 100, Double(done) / 1e6, Double(total) / 1e6)
+            }
+            let rate = Double(done) / max(Date().timeIntervalSince(started), 0.001) / 1e6
+            return text + String(format: " %.1f MB/s", rate)
+        }
+    }
+
+    func finish() { line.finish() }
+}
+
+/// Indexing progress: counts, images/s and ETA (with a bar on a terminal).
+final class IndexProgressLine: Sendable {
+    private let line = StatusLine(interval: 5, redraw: 0.2)
 
     func update(_ p: IndexProgress) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(lastLine) >= (terminal ? 0.2 : 5) || p.done == p.total else { return }
-        lastLine = now
-        let rate = Double(p.embedded) / max(p.elapsed, 0.001)
-        let fileRate = Double(p.done) / max(p.elapsed, 0.001)
-        let eta = fileRate > 0 ? Double(p.total - p.done) / fileRate : 0
-        let fraction = p.total > 0 ? Double(p.done) / Double(p.total) : 1
-        let filled = Int(fraction * 30)
-        var text = terminal ? "[\(String(repeating: "#", count: filled))\(String(repeating: "-", count: 30 - filled))] " : "indexing: "
-        text += "\(p.done)/\(p.total) files, \(p.embedded) embedded, " + String(format: "%.1f images/s", rate)
-        if p.done < p.total { text += ", ETA " + Self.duration(eta) }
-        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
-        drawn = terminal
+        line.show(final: p.done == p.total) {
+            let rate = Double(p.embedded) / max(p.elapsed, 0.001)
+            let fileRate = Double(p.done) / max(p.elapsed, 0.001)
+            let fraction = p.total > 0 ? Double(p.done) / Double(p.total) : 1
+            var text = line.terminal ? StatusLine.bar(fraction) + " " : "indexing: "
+            text += "\(p.done)/\(p.total) files, \(p.embedded) embedded, " + String(format: "%.1f images/s", rate)
+            let eta = fileRate > 0 ? Double(p.total - p.done) / fileRate : 0
+            if p.done < p.total { text += ", ETA " + Self.duration(eta) }
+            return text
+        }
     }
 
-    func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-        drawn = false
-    }
+    func finish() { line.finish() }
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+        if s >= 3600 { return "\(s / 3600)h" + String(format: "%02d", s % 3600 / 60) + "m" }
+        if s >= 60 { return "\(s / 60)m" + String(format: "%02d", s % 60) + "s" }
+        return "\(s)s"
     }
 }
