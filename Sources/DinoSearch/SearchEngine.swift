@@ -87,16 +87,7 @@ public final class SearchEngine: Sendable {
 
     /// Unit-length embeddings of prepared images, in one batched forward pass.
     public func embed(_ images: [PreparedImage]) throws(ModelError) -> [[Float]] {
-        try Self.embed(images, encoder: encoder)
-    }
-
-    static func embed(_ images: [PreparedImage], encoder: DinoEncoder) throws(ModelError) -> [[Float]] {
-        guard let side = images.first?.side else { return [] }
-        var pixels: [Float] = []
-        pixels.reserveCapacity(images.count * 3 * side * side)
-        for image in images { pixels += image.pixels }
-        let output = try encoder.encode(pixels, batch: images.count, height: side, width: side)
-        return (0..<images.count).map { output.embedding($0) }
+        try encoder.embed(images)
     }
 
     /// The unit-length embedding of an image held in memory.
@@ -218,5 +209,17 @@ struct FileStatus: Equatable, Sendable {
         modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
         isRegular = (info.st_mode & S_IFMT) == S_IFREG
+    }
+}
+
+extension DinoEncoder {
+    /// Unit-length embeddings of prepared images (all of one size), in one batched forward pass.
+    public func embed(_ images: [PreparedImage]) throws(ModelError) -> [[Float]] {
+        guard let side = images.first?.side else { return [] }
+        var pixels: [Float] = []
+        pixels.reserveCapacity(images.count * 3 * side * side)
+        for image in images { pixels += image.pixels }
+        let output = try encode(pixels, batch: images.count, height: side, width: side)
+        return (0..<images.count).map { output.embedding($0) }
     }
 }

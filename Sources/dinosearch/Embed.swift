@@ -32,16 +32,15 @@ struct Embed: ParsableCommand {
             // Batches of 8, the encoder's best throughput here (Benchmarks/README.md).
             for start in stride(from: 0, to: images.count, by: 8) {
                 let chunk = Array(images[start..<min(start + 8, images.count)])
-                var pixels: [Float] = []
-                var side = 0
+                var prepared: [PreparedImage] = []
                 for image in chunk {
-                    let prepared = try prep.load(contentsOf: image)
-                    if let warning = prepared.warning { warn("warning: \(image): \(warning)") }
-                    pixels += prepared.pixels
-                    side = prepared.side
+                    let item = try prep.load(contentsOf: image)
+                    if let warning = item.warning { warn("warning: \(image): \(warning)") }
+                    prepared.append(item)
                 }
-                let output = try encoder.encode(pixels, batch: chunk.count, height: side, width: side)
-                for (i, image) in chunk.enumerated() { rows.append(Row(path: image, embedding: output.embedding(i))) }
+                for (image, embedding) in zip(chunk, try encoder.embed(prepared)) {
+                    rows.append(Row(path: image, embedding: embedding))
+                }
             }
             if let npy { try NumpyFile.write(rows.map(\.embedding), to: npy) }
         } catch {
