@@ -20,8 +20,21 @@ enum IndexFile {
         var count: Int
     }
 
+    /// Where `write` puts the file before renaming it: one name per process.
+    static func temporaryPath(for path: String) -> String { path + ".tmp-\(getpid())" }
+
+    /// Deletes the temporaries of `path` that killed writers left half-written (each as large as the index).
+    /// Only the process holding the store's writer lock may call it: no other writer can be making one.
+    static func removeStaleTemporaries(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let prefix = (path as NSString).lastPathComponent + ".tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {
+            unlink((directory as NSString).appendingPathComponent(name))
+        }
+    }
+
     static func write(_ index: VectorIndex, meta: Meta, to path: String) throws(StoreError) {
-        let temporary = path + ".tmp-\(getpid())"
+        let temporary = temporaryPath(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ioError(temporary, "cannot be created") }
         var closed = false

@@ -190,7 +190,7 @@ public final class SearchEngine: Sendable {
 
     /// SHA-256 of a file's bytes, hex: how the catalog recognises moved and duplicated files.
     static func contentHash(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: bytes).hex
     }
 }
 

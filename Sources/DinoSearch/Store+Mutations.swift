@@ -68,33 +68,36 @@ extension Store {
 
     /// Points an image at a new path (a file moved or renamed with the same bytes): no vector changes.
     public func move(id: UInt64, to path: String) throws(StoreError) {
-        try requireWritable()
-        try writer.withLock { (_) throws(StoreError) in
-            try catalog.environment.write { txn throws(StoreError) in
-                guard var record = try Catalog.record(txn, id: id) else {
-                    throw StoreError(.notFound, path: directory, "no image with id \(id)")
-                }
-                if let owner = try txn.get("paths", Data(record.path.utf8)), Catalog.id(owner) == id {
-                    try txn.delete("paths", Data(record.path.utf8))
-                }
-                record.path = path
-                try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
-                try txn.put("paths", Data(path.utf8), Catalog.key(id))
+        try updateRecord(id: id) { (txn, record) throws(StoreError) in
+            if let owner = try txn.get("paths", Data(record.path.utf8)), Catalog.id(owner) == id {
+                try txn.delete("paths", Data(record.path.utf8))
             }
+            record.path = path
+            try txn.put("paths", Data(path.utf8), Catalog.key(id))
         }
     }
 
     /// Records a new size and modification time for an image whose bytes did not change (a file touched or
     /// rewritten identically): no vector changes.
     public func touch(id: UInt64, fileSize: Int64, modified: Double) throws(StoreError) {
+        try updateRecord(id: id) { (_, record) throws(StoreError) in
+            record.fileSize = fileSize
+            record.modified = modified
+        }
+    }
+
+    /// Rewrites one image's record in a write transaction (`change` may also touch the lookup tables); the
+    /// vector and the index stay as they are.
+    private func updateRecord(
+        id: UInt64, _ change: (LMDBEnvironment.Transaction, inout ImageRecord) throws(StoreError) -> Void
+    ) throws(StoreError) {
         try requireWritable()
         try writer.withLock { (_) throws(StoreError) in
             try catalog.environment.write { txn throws(StoreError) in
                 guard var record = try Catalog.record(txn, id: id) else {
                     throw StoreError(.notFound, path: directory, "no image with id \(id)")
                 }
-                record.fileSize = fileSize
-                record.modified = modified
+                try change(txn, &record)
                 try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
             }
         }

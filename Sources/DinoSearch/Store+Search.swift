@@ -103,10 +103,10 @@ extension Store {
         }
     }
 
+    /// What the store holds and how (`dinosearch stats`).
     public func stats() throws(StoreError) -> StoreStats {
         let images = count
-        let layout = indexLock.withShared { index.layout }
-        let indexed = indexLock.withShared { index.count }
+        let (layout, indexed) = indexLock.withShared { (index.layout, index.count) }
         func size(_ path: String) -> Int64 {
             ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
         }

@@ -15,8 +15,8 @@ import Synchronization
 /// A second process that opens the store for writing gets `StoreError.locked`; read-only openers may search
 /// while a writer works, and see every batch it has committed.
 ///
-/// Durability: each `add`/`remove` call is one LMDB transaction. The index file is saved now and then and on
-/// `close()`; a process killed at any instant loses no committed batch, because opening replays the catalog's
+/// Durability: each `add`/`remove` call is one LMDB transaction. The index file is saved now and then, on
+/// `flush()` and when the store is released; a process killed at any instant loses no committed batch, because opening replays the catalog's
 /// change log into the index (or rebuilds the index when its file is missing, damaged or of another layout).
 public final class Store: Sendable {
     public enum Mode: Sendable { case readWrite, readOnly }
@@ -41,16 +41,8 @@ public final class Store: Sendable {
     /// Save the index after this many changes, so replay on open stays short.
     static let saveEvery = 20_000
 
-    var indexPath: String { (directory as NSString).appendingPathComponent("index.faiss") }
-    /// Index files a killed writer left half-written (`index.faiss.tmp-PID`): safe to delete once this process
-    /// holds the writer lock, since no other writer can be producing one.
-    static func removeStaleTemporaries(in directory: String) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where name.hasPrefix("index.faiss.tmp-") {
-            unlink((directory as NSString).appendingPathComponent(name))
-        }
-    }
-
+    var indexPath: String { Self.indexPath(directory) }
+    static func indexPath(_ directory: String) -> String { (directory as NSString).appendingPathComponent("index.faiss") }
     static func catalogPath(_ directory: String) -> String { (directory as NSString).appendingPathComponent("catalog.mdb") }
 
     /// Opens the store in `directory`, creating it if the directory is absent or empty.
@@ -112,7 +104,7 @@ public final class Store: Sendable {
             _ = pid.withCString { Foundation.write(lockDescriptor, $0, strlen($0)) }
         }
         self.lockDescriptor = lockDescriptor
-        if mode == .readWrite { Self.removeStaleTemporaries(in: directory) }
+        if mode == .readWrite { IndexFile.removeStaleTemporaries(of: Self.indexPath(directory)) }
 
         do throws(StoreError) {
             let environment = try LMDBEnvironment(

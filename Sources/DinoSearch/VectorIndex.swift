@@ -14,6 +14,7 @@ final class VectorIndex: @unchecked Sendable {
     private init(handle: OpaquePointer, layout: IndexLayout) {
         self.handle = handle
         self.layout = layout
+        if let nprobe = layout.nprobe { dino_index_set_nprobe(handle, Int64(nprobe)) }
     }
 
     deinit { dino_index_free(handle) }
@@ -32,18 +33,14 @@ final class VectorIndex: @unchecked Sendable {
     static func make(_ layout: IndexLayout, dimension: Int) throws(StoreError) -> VectorIndex {
         var handle: OpaquePointer?
         try call("creating \(layout.factory)") { dino_index_create(layout.factory, Int32(dimension), &handle, $0, $1) }
-        let index = VectorIndex(handle: handle!, layout: layout)
-        if let nprobe = layout.nprobe { dino_index_set_nprobe(handle, Int64(nprobe)) }
-        return index
+        return VectorIndex(handle: handle!, layout: layout)
     }
 
     /// An index deserialised from bytes written by `serialize`; any damage becomes an error, never a crash.
     static func deserialize(_ bytes: UnsafeRawBufferPointer, layout: IndexLayout) throws(StoreError) -> VectorIndex {
         var handle: OpaquePointer?
         try call("reading the index") { dino_index_read(bytes.baseAddress, bytes.count, &handle, $0, $1) }
-        let index = VectorIndex(handle: handle!, layout: layout)
-        if let nprobe = layout.nprobe { dino_index_set_nprobe(handle, Int64(nprobe)) }
-        return index
+        return VectorIndex(handle: handle!, layout: layout)
     }
 
     /// Streams the index's bytes to `sink`, which returns false to abort.

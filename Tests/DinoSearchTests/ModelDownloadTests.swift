@@ -41,7 +41,7 @@ import Testing
         }
 
         private func respond(_ request: HTTPRequest) -> HTTPResponse {
-            let sha = announcedSHA256 ?? SHA256.hash(data: model).map { String(format: "%02x", $0) }.joined()
+            let sha = announcedSHA256 ?? SHA256.hash(data: model).hex
             var headers: HTTPHeaders = [HTTPHeader("X-Linked-Etag"): "\"\(sha)\""]
             if let range = request.headers[HTTPHeader("Range")] {
                 ranges.append(range)
