@@ -9,9 +9,10 @@ struct FileWalker {
     /// File extensions taken as images even when their bytes are not (those then fail with a clear reason).
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "bmp", "tif", "tiff", "jxl"]
 
-    /// Absolute, normalised paths of the candidate files, sorted; unreadable directories land in `failures`.
-    func files(under roots: [String], failures: inout [IndexFailure]) -> [String] {
-        var found: [String] = []
+    /// Absolute, normalised paths of the candidate files with the status the walk read, sorted by path;
+    /// unreadable directories land in `failures`.
+    func files(under roots: [String], failures: inout [IndexFailure]) -> [(path: String, status: FileStatus)] {
+        var found: [String: FileStatus] = [:]
         var visited = Set<[UInt64]>()
         for root in roots {
             let path = URL(fileURLWithPath: root).standardizedFileURL.path
@@ -20,13 +21,16 @@ struct FileWalker {
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 walk(path, &found, &visited, &failures)
             } else if (info.st_mode & S_IFMT) == S_IFREG {
-                found.append(path)  // named explicitly: taken even if hidden or not sniffed as an image
+                found[path] = FileStatus(info)  // named explicitly: taken even if hidden or not sniffed as an image
             }
         }
-        return Array(Set(found)).sorted()
+        return found.sorted { $0.key < $1.key }.map { (path: $0.key, status: $0.value) }
     }
 
-    private func walk(_ directory: String, _ found: inout [String], _ visited: inout Set<[UInt64]>, _ failures: inout [IndexFailure]) {
+    private func walk(
+        _ directory: String, _ found: inout [String: FileStatus], _ visited: inout Set<[UInt64]>,
+        _ failures: inout [IndexFailure]
+    ) {
         var info = stat()
         guard stat(directory, &info) == 0 else { return }
         guard visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted else { return }  // a loop
@@ -47,7 +51,7 @@ struct FileWalker {
             guard stat(path, &entry) == 0 else { continue }  // a dangling symlink
             switch entry.st_mode & S_IFMT {
             case S_IFDIR: walk(path, &found, &visited, &failures)
-            case S_IFREG where Self.isCandidate(path, size: Int(entry.st_size)): found.append(path)
+            case S_IFREG where Self.isCandidate(path, size: Int(entry.st_size)): found[path] = FileStatus(entry)
             default: break
             }
         }

@@ -101,8 +101,7 @@ extension SearchEngine {
 
         // Files whose catalog entry still matches their size and modification time need nothing.
         var jobs: [IndexJob] = []
-        for path in files {
-            guard let status = FileStatus(path) else { continue }
+        for (path, status) in files {
             let record = try store.record(path: path)
             if let record, record.fileSize == status.size, record.modified == status.modified {
                 summary.unchanged += 1

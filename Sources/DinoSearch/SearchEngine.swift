@@ -205,6 +205,10 @@ struct FileStatus: Equatable, Sendable {
     init?(_ path: String) {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    init(_ info: stat) {
         size = Int64(info.st_size)
         modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
