@@ -39,6 +39,13 @@ static void cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t pixels) {
     }
 }
 
+/// libjpeg's message for a variant it cannot decode ("Unsupported JPEG data precision 12") says so.
+static dino_image_status failure(tjhandle tj, dino_image *out) {
+    const char *why = tjGetErrorStr2(tj);
+    dino_set_message(out, "", why);
+    return strstr(why, "Unsupported") ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
+}
+
 dino_image_status dino_decode_jpeg(const uint8_t *data, size_t length, int32_t min_short_side,
                                    uint64_t max_pixels, dino_image *out) {
     memset(out, 0, sizeof *out);
@@ -56,9 +63,7 @@ dino_image_status dino_decode_jpeg(const uint8_t *data, size_t length, int32_t m
     uint8_t *cmyk = NULL;
     int width = 0, height = 0, subsampling = 0, colorspace = 0;
     if (tjDecompressHeader3(tj, data, (unsigned long)length, &width, &height, &subsampling, &colorspace) != 0) {
-        const char *why = tjGetErrorStr2(tj);
-        status = strstr(why, "Unsupported") ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
-        dino_set_message(out, "", why);
+        status = failure(tj, out);
         goto done;
     }
     if ((status = dino_check_size(out, width, height, max_pixels)) != DINO_IMAGE_OK) goto done;
@@ -79,14 +84,9 @@ dino_image_status dino_decode_jpeg(const uint8_t *data, size_t length, int32_t m
     int rc = tjDecompress2(tj, data, (unsigned long)length, is_cmyk ? cmyk : out->pixels, w, 0, h,
                            is_cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_LIMITSCANS);
     if (rc != 0) {
-        const char *why = tjGetErrorStr2(tj);
-        dino_set_message(out, "", why);
-        if (tjGetErrorCode(tj) == TJERR_WARNING) {
-            status = DINO_IMAGE_WARNING;  // e.g. "Premature end of JPEG file": the rest of the picture is grey
-        } else {
-            status = strstr(why, "Unsupported") ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
-            goto done;
-        }
+        status = failure(tj, out);
+        if (tjGetErrorCode(tj) != TJERR_WARNING) goto done;
+        status = DINO_IMAGE_WARNING;  // e.g. "Premature end of JPEG file": the rest of the picture is grey
     }
     if (is_cmyk) cmyk_to_rgb(cmyk, out->pixels, (size_t)w * h);
 

@@ -15,6 +15,11 @@ static const char *describe(VP8StatusCode code) {
     }
 }
 
+static dino_image_status failure(VP8StatusCode code, dino_image *out) {
+    dino_set_message(out, "", describe(code));
+    return code == VP8_STATUS_UNSUPPORTED_FEATURE ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
+}
+
 /// With `min_short_side` > 0, libwebp's own rescaler (area averaging, applied to the YUV rows as they are
 /// decoded) shrinks the picture by the largest whole factor that keeps the short side at least that long.
 dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
@@ -23,10 +28,7 @@ dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t m
     out->orientation = dino_webp_orientation(data, length);
     WebPBitstreamFeatures features;
     VP8StatusCode code = WebPGetFeatures(data, length, &features);
-    if (code != VP8_STATUS_OK) {
-        dino_set_message(out, "", describe(code));
-        return code == VP8_STATUS_UNSUPPORTED_FEATURE ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
-    }
+    if (code != VP8_STATUS_OK) return failure(code, out);
     if (features.has_animation) {
         dino_set_message(out, "", "animated WebP is not supported");
         return DINO_IMAGE_UNSUPPORTED;
@@ -67,8 +69,7 @@ dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t m
     WebPFreeDecBuffer(&config.output);
     if (code != VP8_STATUS_OK) {
         dino_image_free(out);
-        dino_set_message(out, "", describe(code));
-        return code == VP8_STATUS_UNSUPPORTED_FEATURE ? DINO_IMAGE_UNSUPPORTED : DINO_IMAGE_CORRUPT;
+        return failure(code, out);
     }
     out->width = w;
     out->height = h;
