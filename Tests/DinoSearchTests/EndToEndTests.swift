@@ -9,6 +9,18 @@ import Testing
 @Suite(.serialized) struct EndToEndTests {
     typealias JSON = [String: Any]
 
+    /// Polls the store (read-only, as another process) until `count` images are committed, the indexer exits,
+    /// or 5 minutes pass; returns the last count seen.
+    func waitForCommitted(_ count: Int, in store: String, while process: Process) -> Int {
+        var committed = 0
+        let deadline = Date(timeIntervalSinceNow: 300)
+        while committed < count && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            committed = (try? Store(at: store, mode: .readOnly).count) ?? 0
+        }
+        return committed
+    }
+
     @Test func indexQueryAndReindex() throws {
         let dir = TemporaryDirectory()
         let cli = CLI(store: dir.store)
@@ -137,12 +149,7 @@ import Testing
         let photos = try photoFolder(in: dir.path, variants: 73)
         let total = 80
         let process = try cli.start(["index", photos, "--batch-size", "4"])
-        var committed = 0
-        let deadline = Date(timeIntervalSinceNow: 300)
-        while committed < 12 && Date() < deadline && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
-            committed = (try? Store(at: dir.store, mode: .readOnly).count) ?? 0
-        }
+        let committed = waitForCommitted(12, in: dir.store, while: process)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try #require(committed >= 12 && committed < total, "killed after \(committed) of \(total)")
@@ -166,12 +173,7 @@ import Testing
         let photos = try photoFolder(in: dir.path, variants: 73)
         let out = Pipe()
         let process = try cli.start(["index", photos, "--batch-size", "4", "--json"], stdout: out)
-        var committed = 0
-        let deadline = Date(timeIntervalSinceNow: 300)
-        while committed < 8 && Date() < deadline && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
-            committed = (try? Store(at: dir.store, mode: .readOnly).count) ?? 0
-        }
+        let committed = waitForCommitted(8, in: dir.store, while: process)
         kill(process.processIdentifier, SIGINT)
         let output = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

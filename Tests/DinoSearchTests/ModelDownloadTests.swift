@@ -101,16 +101,24 @@ import Testing
         #expect(try await downloadOver { $0 + Data(count: 10) } == ["bytes=\(size + 10)-"])
     }
 
+    /// Runs a download from `server` that must fail; returns the error and the folder it downloaded into.
+    func failedDownload(
+        from server: Server, of model: PublishedModel = PublishedModel(.small), in dir: TemporaryDirectory
+    ) async throws -> (error: ModelError?, folder: String) {
+        let endpoint = try await server.start()
+        let folder = dir.path + "/m"
+        let error = await #expect(throws: ModelError.self) {
+            try await ModelDownloader(endpoint: endpoint).download(model, into: folder)
+        }
+        await server.stop()
+        return (error, folder)
+    }
+
     @Test func refusesAChecksumMismatch() async throws {
         let server = try Server()
         server.announcedSHA256 = String(repeating: "ab", count: 32)
-        let endpoint = try await server.start()
         let dir = TemporaryDirectory()
-        let folder = dir.path + "/m"
-        let error = await #expect(throws: ModelError.self) {
-            try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
-        }
-        await server.stop()
+        let (error, folder) = try await failedDownload(from: server, in: dir)
         #expect(error?.kind == .download)
         #expect(error?.message.contains("SHA-256") == true)
         #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
@@ -118,26 +126,15 @@ import Testing
     }
 
     @Test func refusesAFileThatIsNotACheckpoint() async throws {
-        let server = try Server(model: Data(repeating: 7, count: 5000))
-        let endpoint = try await server.start()
         let dir = TemporaryDirectory()
-        let folder = dir.path + "/m"
-        let error = await #expect(throws: ModelError.self) {
-            try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.small), into: folder)
-        }
-        await server.stop()
+        let (error, folder) = try await failedDownload(from: try Server(model: Data(repeating: 7, count: 5000)), in: dir)
         #expect(error?.kind == .malformed)
         #expect(!FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
     }
 
     @Test func reportsAMissingModel() async throws {
-        let server = try Server()
-        let endpoint = try await server.start()
         let dir = TemporaryDirectory()
-        let error = await #expect(throws: ModelError.self) {
-            try await ModelDownloader(endpoint: endpoint).download(PublishedModel(.giant, registers: true), into: dir.path + "/g")
-        }
-        await server.stop()
+        let (error, _) = try await failedDownload(from: try Server(), of: PublishedModel(.giant, registers: true), in: dir)
         #expect(error?.kind == .download)
         #expect(error?.message.contains("404") == true)
     }
