@@ -36,7 +36,7 @@ public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String { (path.map { "\($0): " } ?? "") + message }
 
     /// The same error, attributed to `path`.
-    func at(_ path: String) -> ImageError {
+    public func at(_ path: String) -> ImageError {
         var copy = self
         copy.path = path
         return copy

@@ -110,9 +110,8 @@ public final class SearchEngine: Sendable {
             let prepared: PreparedImage
             do {
                 prepared = try preprocessing.load(bytes)
-            } catch var error as ImageError {
-                error.path = key  // the upload's key is the only name the caller knows it by
-                throw error
+            } catch let error as ImageError {
+                throw error.at(key)  // the upload's key is the only name the caller knows it by
             }
             let vector = try embed([prepared])[0]
             return try store.add([NewImage(
