@@ -22,15 +22,10 @@ let package = Package(
             name: "CDinoGEMM",
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
         ),
-        .target(
-            name: "CDinoFaiss",
-            cxxSettings: [.define("FINTEGER", to: "int")],
-            // Debian's libfaiss.a needs BLAS/LAPACK, GNU OpenMP and libm after it.
-            linkerSettings: [
-                .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"),
-                .linkedLibrary("m"), .linkedLibrary("stdc++"),
-            ]
-        ),
+        // Which Faiss is linked (built for AVX2, or Debian's generic one) is scripts/faiss.sh's choice, written to
+        // dinosearch-faiss.pc; `pkg-config --libs dinosearch-faiss` shows it.
+        .systemLibrary(name: "CFaiss", pkgConfig: "dinosearch-faiss", providers: [.apt(["libfaiss-dev"])]),
+        .target(name: "CDinoFaiss", dependencies: ["CFaiss"], cxxSettings: [.define("FINTEGER", to: "int")]),
         .target(
             name: "CDinoImage",
             linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]

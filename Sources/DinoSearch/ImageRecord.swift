@@ -17,6 +17,12 @@ public struct ImageRecord: Codable, Sendable, Hashable {
     public var height: Int
     /// When the image entered the store, seconds since 1970.
     public var added: Double
+
+    /// Whether `image` describes the same file as this record (path, size, time, hash, pixel size).
+    func matches(_ image: NewImage) -> Bool {
+        path == image.path && fileSize == image.fileSize && modified == image.modified
+            && contentHash == image.contentHash && width == image.width && height == image.height
+    }
 }
 
 /// An image to add: its metadata and its embedding (any length; it is L2-normalised on the way in).
@@ -27,11 +33,13 @@ public struct NewImage: Sendable {
     public var contentHash: String
     public var width: Int
     public var height: Int
+    /// When the image first entered a store (kept by `import`); nil: now.
+    public var added: Double?
     public var vector: [Float]
 
     public init(
         path: String, fileSize: Int64 = 0, modified: Double = 0, contentHash: String = "", width: Int = 0,
-        height: Int = 0, vector: [Float]
+        height: Int = 0, added: Double? = nil, vector: [Float]
     ) {
         self.path = path
         self.fileSize = fileSize
@@ -39,6 +47,7 @@ public struct NewImage: Sendable {
         self.contentHash = contentHash
         self.width = width
         self.height = height
+        self.added = added
         self.vector = vector
     }
 }

@@ -52,9 +52,38 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Whether a store of `count` vectors should be rebuilt: it outgrew the exact layout, or has grown to more than
     /// 8× the sample its IVF index was trained on.
     public func rebuildAdvised(count: Int, dimension: Int) -> Bool {
-        if nprobe == nil { return count > Self.exactLimit }
-        return count > 8 * max(trainedOn, 1)
+        if isExact { return count > Self.exactLimit }
+        return trainedOn > 0 && count > 8 * trainedOn
     }
 
-    var isExact: Bool { nprobe == nil }
+    /// Exact search: the index's own top k is the answer, with nothing to re-rank.
+    var isExact: Bool { factory == Self.exact.factory }
+}
+
+extension IndexLayout {
+    /// The layout a user names (`dinosearch rebuild --layout`): "exact"; "ivf", the IVF layout recommended for
+    /// `count` vectors; or a Faiss factory string. An IVF factory ("IVF1024,PQ96x4fs", "IVF4096,SQ8") visits a
+    /// quarter of its lists; another ("HNSW32", "PQ48") is wrapped in IDMap2 so it keeps the store's ids. Every
+    /// layout but exact has its candidates re-ranked with the stored vectors. Faiss checks the string when the
+    /// index is built.
+    public init(named name: String, count: Int, dimension: Int) {
+        switch name.lowercased() {
+        case "exact", "flat", IndexLayout.exact.factory.lowercased(): self = .exact
+        case "ivf": self = .ivf(for: max(count, 1), dimension: dimension)
+        default:
+            if let lists = Self.lists(in: name) {
+                self = IndexLayout(factory: name, nprobe: max(1, lists / 4), candidatesPerResult: 40,
+                                   minimumCandidates: 400, trainedOn: 0)
+            } else {
+                self = IndexLayout(factory: name.hasPrefix("IDMap") ? name : "IDMap2," + name, nprobe: nil,
+                                   candidatesPerResult: 40, minimumCandidates: 400, trainedOn: 0)
+            }
+        }
+    }
+
+    /// N of a factory string's "IVFN" component.
+    static func lists(in factory: String) -> Int? {
+        guard let range = factory.range(of: "IVF") else { return nil }
+        return Int(factory[range.upperBound...].prefix { $0.isNumber })
+    }
 }

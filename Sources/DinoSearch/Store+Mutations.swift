@@ -7,40 +7,68 @@ extension Store {
     ///   `.io` if the disk refuses, in which case nothing of the batch is stored.
     @discardableResult
     public func add(_ images: [NewImage]) throws(StoreError) -> [UInt64] {
+        try commit(images, keepingUnchanged: false).map(\.id)
+    }
+
+    /// What `commit` did with one image.
+    enum Outcome: Equatable {
+        case added(UInt64), replaced(UInt64), unchanged(UInt64)
+        var id: UInt64 {
+            switch self { case .added(let id), .replaced(let id), .unchanged(let id): id }
+        }
+    }
+
+    /// Stores a batch in one transaction. With `keepingUnchanged`, an image whose path is stored with the same
+    /// metadata and the same stored vector is left as it is (what makes `import` idempotent); otherwise every
+    /// image gets a new id, replacing any entry at its path.
+    func commit(_ images: [NewImage], keepingUnchanged: Bool) throws(StoreError) -> [Outcome] {
         try requireWritable()
-        var vectors: [Float] = []
-        for image in images { vectors += try storable(image.vector, path: image.path) }
-        return try writer.withLock { (_) throws(StoreError) -> [UInt64] in
+        var vectors: [Data] = []
+        for image in images { vectors.append(Catalog.encode(try storable(image.vector, path: image.path))) }
+        return try writer.withLock { (_) throws(StoreError) -> [Outcome] in
             let now = Date().timeIntervalSince1970
-            let (ids, replaced, sequence) = try catalog.environment.write { txn throws(StoreError) in
+            let (outcomes, replaced, sequence) = try catalog.environment.write { txn throws(StoreError) in
                 guard var info = try Catalog.info(txn) else { throw StoreError(.corrupt, path: directory, "store metadata vanished") }
-                var ids: [UInt64] = [], replaced: [UInt64] = []
-                for (i, image) in images.enumerated() {
-                    if let old = try txn.get("paths", Data(image.path.utf8)), try Catalog.delete(txn, id: Catalog.id(old)) {
-                        replaced.append(Catalog.id(old))
+                var outcomes: [Outcome] = [], replaced: [UInt64] = []
+                for (image, vector) in zip(images, vectors) {
+                    var old: UInt64?
+                    if let stored = try txn.get("paths", Data(image.path.utf8)) { old = Catalog.id(stored) }
+                    if keepingUnchanged, let old, let record = try Catalog.record(txn, id: old),
+                       record.matches(image), try txn.get("vectors", Catalog.key(old)) == vector {
+                        outcomes.append(.unchanged(old))
+                        continue
                     }
+                    if let old, try Catalog.delete(txn, id: old) { replaced.append(old) }
                     let id = info.nextID
                     info.nextID += 1
                     let record = ImageRecord(
                         id: id, path: image.path, fileSize: image.fileSize, modified: image.modified,
-                        contentHash: image.contentHash, width: image.width, height: image.height, added: now)
+                        contentHash: image.contentHash, width: image.width, height: image.height, added: image.added ?? now)
                     try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
                     try txn.put("paths", Data(image.path.utf8), Catalog.key(id))
                     try txn.put("hashes", Catalog.hashKey(image.contentHash, id), Data())
-                    try txn.put("vectors", Catalog.key(id), Catalog.encode(Array(vectors[(i * dimension)..<((i + 1) * dimension)])))
-                    ids.append(id)
+                    try txn.put("vectors", Catalog.key(id), vector)
+                    outcomes.append(old == nil ? .added(id) : .replaced(id))
                 }
-                try Catalog.log(txn, replaced + ids, info: &info)
+                let written = outcomes.filter { $0 != .unchanged($0.id) }.map(\.id)
+                try Catalog.log(txn, replaced + written, info: &info)
                 try Catalog.setInfo(txn, info)
-                return (ids, replaced, info.sequence)
+                return (outcomes, replaced, info.sequence)
+            }
+            // A path given twice in one batch replaces an id of this very batch: only survivors enter the index.
+            let gone = Set(replaced)
+            var ids: [Int64] = [], added: [Float] = []
+            for (outcome, vector) in zip(outcomes, vectors) where outcome != .unchanged(outcome.id) && !gone.contains(outcome.id) {
+                ids.append(Int64(bitPattern: outcome.id))
+                added += vector.withUnsafeBytes { raw in (0..<dimension).map { Catalog.half(raw, $0) } }
             }
             try indexLock.withExclusive { () throws(StoreError) in
                 try index.remove(replaced.map { Int64(bitPattern: $0) })
-                try index.add(vectors, ids: ids.map { Int64(bitPattern: $0) })
+                try index.add(added, ids: ids)
                 indexSequence = sequence
             }
             try noteChanges(ids.count + replaced.count)
-            return ids
+            return outcomes
         }
     }
 
@@ -133,6 +161,10 @@ extension Store {
     /// the catalog and every rebuild hold exactly the same numbers.
     func storable(_ vector: [Float], path: String) throws(StoreError) -> [Float] {
         let unit = try normalised(vector, what: path)
+        // A vector already in stored form (float16 values, unit length to float16 precision, e.g. exported from a
+        // store) is kept bit for bit: normalising it again could move a value by one float16 step.
+        let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        if abs(norm - 1) <= 1e-3, vector.allSatisfy({ Float(Float16($0)) == $0 }) { return vector }
         return unit.map { Float(Float16($0)) }
     }
 

@@ -22,6 +22,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case notFound
         /// Faiss rejected an operation.
         case index
+        /// An interchange file (`vectors.npy`, `records.jsonl`, `store.json`) is malformed; the message names the line.
+        case malformed
     }
 
     public var kind: Kind

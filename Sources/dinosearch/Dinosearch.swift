@@ -11,7 +11,9 @@ struct Dinosearch: AsyncParsableCommand {
         commandName: "dinosearch",
         abstract: "Image retrieval with DINOv2 embeddings, a Faiss index and an LMDB catalog.",
         version: version,
-        subcommands: [Index.self, Query.self, Embed.self, Stats.self, Remove.self, Rebuild.self, Model.self])
+        subcommands: [
+            Index.self, Query.self, Embed.self, Export.self, Import.self, Stats.self, Remove.self, Rebuild.self, Model.self,
+        ])
 
     /// ArgumentParser's own entry point, except that bad usage exits 2 (the documented contract) rather than
     /// its default 64 (EX_USAGE).

@@ -6,7 +6,12 @@ import Foundation
 
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print DINOv2 embeddings (L2-normalised CLS tokens) of images, without touching a store.")
+        abstract: "Print DINOv2 embeddings (L2-normalised CLS tokens) of images, without touching a store.",
+        discussion: """
+            --out DIR writes the interchange format that `dinosearch import` reads (vectors.npy, records.jsonl, \
+            store.json), so embeddings computed on other machines fill a store; files that cannot be decoded are \
+            reported, listed in DIR/failures.jsonl and skipped.
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -19,6 +24,13 @@ struct Embed: ParsableCommand {
     @Option(help: ArgumentHelp("Write an N×D float32 .npy file (rows in argument order).", valueName: "file"))
     var npy: String?
 
+    @Option(help: ArgumentHelp("Write an interchange folder for `dinosearch import` (must not exist or be empty).", valueName: "dir"))
+    var out: String?
+
+    func validate() throws {
+        if out != nil && (npy != nil || json) { throw ValidationError("'--out' cannot be combined with '--npy' or '--json'") }
+    }
+
     struct Row: Encodable {
         var path: String
         var embedding: [Float]
@@ -29,6 +41,7 @@ struct Embed: ParsableCommand {
         do {
             let encoder = try DinoEncoder(contentsOf: try ModelLocation.resolve(modelOptions.model))
             let prep = modelOptions.preprocessing
+            if let out { return try write(to: out, encoder: encoder) }
             // Batches of 8, the encoder's best throughput here (Benchmarks/README.md).
             for start in stride(from: 0, to: images.count, by: 8) {
                 let chunk = Array(images[start..<min(start + 8, images.count)])
@@ -42,7 +55,11 @@ struct Embed: ParsableCommand {
                     rows.append(Row(path: image, embedding: embedding))
                 }
             }
-            if let npy { try NumpyFile.write(rows.map(\.embedding), to: npy) }
+            if let npy {
+                let writer = try NumpyWriter(path: npy, columns: encoder.architecture.width)
+                for row in rows { try writer.append(row.embedding) }
+                try writer.finish()
+            }
         } catch {
             throw fail(error)
         }
@@ -51,24 +68,15 @@ struct Embed: ParsableCommand {
             for row in rows { print(row.path + "\t" + row.embedding.map { String(format: "%.6f", $0) }.joined(separator: " ")) }
         }
     }
-}
 
-/// The .npy format (version 1.0): magic, header length, a Python dict literal padded to 64 bytes, raw data.
-enum NumpyFile {
-    static func write(_ rows: [[Float]], to path: String) throws {
-        let columns = rows.first?.count ?? 0
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows.count), \(columns)), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-        let length = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
-        data.append(contentsOf: Array(header.utf8))
-        for row in rows { row.withUnsafeBytes { data.append(contentsOf: $0) } }  // little-endian on x86-64/arm64
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw ImageError(.unreadable, path: path, "cannot write: \(error.localizedDescription)")
+    /// `--out`: the interchange folder, with a progress line and the failures reported.
+    func write(to directory: String, encoder: DinoEncoder) throws {
+        let line = CountProgressLine("embedding")
+        let summary = try encoder.embedFiles(images, into: directory, preprocessing: modelOptions.preprocessing) {
+            line.update($0, $1)
         }
+        line.finish()
+        for failure in summary.failed { warn("skipped \(failure.path): \(failure.reason)") }
+        print("embedded \(summary.embedded), failed \(summary.failed.count): \(directory)")
     }
 }

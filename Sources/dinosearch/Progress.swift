@@ -89,3 +89,25 @@ final class IndexProgressLine: Sendable {
         return "\(s)s"
     }
 }
+
+/// Progress of a counted job (import, export, embed --out): done/total, rate and ETA.
+final class CountProgressLine: Sendable {
+    private let line = StatusLine(interval: 5, redraw: 0.2)
+    private let label: String
+    private let started = Date()
+
+    init(_ label: String) { self.label = label }
+
+    func update(_ done: Int, _ total: Int) {
+        line.show(final: done == total) {
+            let elapsed = max(Date().timeIntervalSince(started), 0.001)
+            let rate = Double(done) / elapsed
+            var text = (line.terminal ? StatusLine.bar(total > 0 ? Double(done) / Double(total) : 1) + " " : "") + label
+            text += ": \(done)/\(total), " + String(format: "%.0f/s", rate)
+            if done < total, rate > 0 { text += ", ETA " + IndexProgressLine.duration(Double(total - done) / rate) }
+            return text
+        }
+    }
+
+    func finish() { line.finish() }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// What `Store.import(from:)` did. Counts are images.
+public struct ImportSummary: Codable, Sendable, Equatable {
+    /// Paths that were not in the store.
+    public var added = 0
+    /// Paths that were, with another vector or other metadata: replaced.
+    public var updated = 0
+    /// Paths already stored exactly so (an import run twice, or resumed).
+    public var unchanged = 0
+
+    public init() {}
+}
+
+extension Store {
+    /// Adds the images of an interchange folder (`Interchange`; written by `export` or `dinosearch embed --out`).
+    ///
+    /// The whole folder is checked first — `store.json` against this store's model and dimension, every line of
+    /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
+    /// anything is wrong: the error names the file and line. Then it is added in batches of `batchSize`, one
+    /// transaction each: a path already stored is replaced, or left alone when nothing about it changed, so an
+    /// import is idempotent and one killed halfway finishes when run again. A store that outgrows its index layout
+    /// is rebuilt with the recommended one at the end.
+    /// - Parameter progress: called with (done, total) after each batch.
+    public func `import`(
+        from directory: String, batchSize: Int = 1000, progress: ((Int, Int) -> Void)? = nil
+    ) throws(StoreError) -> ImportSummary {
+        let manifest = try Interchange.manifest(in: directory)
+        guard manifest.model == model else {
+            throw StoreError(.modelMismatch, path: directory,
+                             "holds embeddings of model \(manifest.model); the store holds \(model) (use another --store)")
+        }
+        guard manifest.dimension == dimension else {
+            throw StoreError(.dimensionMismatch, path: directory,
+                             "holds \(manifest.dimension)-dimensional vectors; the store holds \(dimension)")
+        }
+        let vectorsPath = (directory as NSString).appendingPathComponent(Interchange.vectorsFile)
+        let matrix = try NumpyMatrix(contentsOf: vectorsPath)
+        guard matrix.rows == manifest.count, matrix.columns == manifest.dimension else {
+            throw StoreError(.malformed, path: vectorsPath,
+                             "is \(matrix.rows)×\(matrix.columns); store.json announces \(manifest.count)×\(manifest.dimension)")
+        }
+        let records = try RecordLines(directory: directory)
+
+        // Check everything before writing anything.
+        var lines = 0
+        try records.forEach { (line, record) throws(StoreError) in
+            lines = line
+            guard line <= matrix.rows else { return }
+            _ = try storable(matrix.row(line - 1), path: "\(vectorsPath) row \(line - 1) (records.jsonl line \(line), \(record.path))")
+        }
+        guard lines == matrix.rows else {
+            throw StoreError(.malformed, path: records.path, "has \(lines) lines; vectors.npy has \(matrix.rows) rows")
+        }
+
+        var summary = ImportSummary()
+        var batch: [NewImage] = []
+        func commitBatch() throws(StoreError) {
+            for outcome in try commit(batch, keepingUnchanged: true) {
+                switch outcome {
+                case .added: summary.added += 1
+                case .replaced: summary.updated += 1
+                case .unchanged: summary.unchanged += 1
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+            progress?(summary.added + summary.updated + summary.unchanged, matrix.rows)
+        }
+        try records.forEach { (line, record) throws(StoreError) in
+            batch.append(NewImage(
+                path: record.path, fileSize: record.size ?? 0, modified: record.modified ?? 0, contentHash: record.hash ?? "",
+                width: record.width ?? 0, height: record.height ?? 0, added: record.added, vector: matrix.row(line - 1)))
+            if batch.count >= batchSize { try commitBatch() }
+        }
+        if !batch.isEmpty { try commitBatch() }
+        try flush()
+        if let stats = try? stats(), stats.rebuildAdvised { try rebuild() }
+        return summary
+    }
+}
+
+/// `records.jsonl`, mapped from disk and decoded one line at a time.
+struct RecordLines {
+    let path: String
+    private let data: Data
+
+    init(directory: String) throws(StoreError) {
+        path = (directory as NSString).appendingPathComponent(Interchange.recordsFile)
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw StoreError(.malformed, path: path, "cannot be read (\(error.localizedDescription))")
+        }
+    }
+
+    /// Calls `body` with each line's number (from 1) and record; a line that is not a record with a path throws
+    /// an error naming it.
+    func forEach(_ body: (Int, Interchange.Record) throws(StoreError) -> Void) throws(StoreError) {
+        let decoder = JSONDecoder()
+        var start = data.startIndex
+        var line = 0
+        while start < data.endIndex {
+            let end = data[start...].firstIndex(of: 0x0A) ?? data.endIndex
+            line += 1
+            let record: Interchange.Record
+            do {
+                record = try decoder.decode(Interchange.Record.self, from: data[start..<end])
+            } catch {
+                throw StoreError(.malformed, path: path, "line \(line): \(Interchange.reason(error))")
+            }
+            guard !record.path.isEmpty else { throw StoreError(.malformed, path: path, "line \(line): \"path\" is empty") }
+            try body(line, record)
+            start = end + 1
+        }
+    }
+}
