@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages dinosearch builds against, only those that are missing.
-# Idempotent: a second run installs nothing and exits 0.
+# Installs the Debian packages dinosearch builds against, only those that are missing, then chooses the Faiss to
+# link (scripts/faiss.sh: built for AVX2 from Debian's source where the CPU has it, cached outside the repo).
+# Idempotent: a second run installs and builds nothing and exits 0.
 set -euo pipefail
 
 packages=(
@@ -22,12 +23,12 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "setup: installing ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+"$(dirname "$0")/faiss.sh"

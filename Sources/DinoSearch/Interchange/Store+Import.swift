@@ -9,7 +9,9 @@ public struct ImportSummary: Codable, Sendable, Equatable {
     /// Paths already stored exactly so (an import run twice, or resumed).
     public var unchanged = 0
 
-    public init() {}
+    public init(added: Int = 0, updated: Int = 0, unchanged: Int = 0) {
+        (self.added, self.updated, self.unchanged) = (added, updated, unchanged)
+    }
 }
 
 extension Store {
