@@ -30,6 +30,7 @@ let package = Package(
             name: "CDinoImage",
             linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]
         ),
+        .target(name: "CDinoFloat16"),
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
 
         // The DINOv2 encoder: depends only on the GEMM shim, so its parity tests build without Faiss or LMDB.
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "DinoSearch",
             dependencies: [
-                "DinoModel", "DinoImage", "CDinoFaiss", "CLMDB",
+                "DinoModel", "DinoImage", "CDinoFaiss", "CDinoFloat16", "CLMDB",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -61,10 +62,13 @@ let package = Package(
             name: "store-benchmark", dependencies: ["DinoSearch", "CDinoFaiss"], path: "Benchmarks/StoreBenchmark"),
         .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
 
-        .testTarget(name: "DinoModelTests", dependencies: ["DinoModel"], exclude: ["Fixtures"]),
-        .testTarget(name: "DinoImageTests", dependencies: ["DinoImage"], exclude: ["Fixtures"]),
+        // What the test targets share: the trait that keeps blocking tests off Swift's cooperative pool.
+        .target(name: "DinoTestSupport", path: "Tests/Support"),
+        .testTarget(name: "DinoModelTests", dependencies: ["DinoModel", "DinoTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DinoImageTests", dependencies: ["DinoImage", "DinoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "DinoSearchTests", dependencies: ["DinoSearch", .product(name: "FlyingFox", package: "FlyingFox")],
+            name: "DinoSearchTests",
+            dependencies: ["DinoSearch", "DinoTestSupport", .product(name: "FlyingFox", package: "FlyingFox")],
             exclude: ["Fixtures"]),
     ]
 )

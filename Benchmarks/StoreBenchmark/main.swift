@@ -3,7 +3,8 @@
 // the C shim, the `VectorIndex` wrapper, and `Store.search` (candidates re-ranked with the catalog's vectors).
 // Run through Benchmarks/store.sh, which puts Faiss's Python bindings (faiss-cpu) beside it on the same vectors.
 //
-// usage: store-benchmark BASE.npy QUERIES.npy [--lists N] [--nprobe N]   (--lists: IVF with N lists; --factory F: another codec)
+// usage: store-benchmark BASE.npy QUERIES.npy [--lists N] [--nprobe N] [--candidates N] [--factory F]
+//   --lists: IVF with N lists; --candidates: re-ranked candidates per query (k=10); --factory: another codec
 import CDinoFaiss
 import Foundation
 
@@ -38,6 +39,7 @@ var layout = IndexLayout.recommended(for: n, dimension: d)
 if let lists = option("--lists").flatMap(Int.init) { layout = .ivf(lists: lists, dimension: d) }
 if let factory = option("--factory") { layout.factory = factory }  // e.g. "IVF512,SQ8", keeping the IVF defaults
 if let nprobe = option("--nprobe") { layout.nprobe = Int(nprobe) }
+if let candidates = option("--candidates").flatMap(Int.init) { (layout.minimumCandidates, layout.candidatesPerResult) = (candidates, 1) }
 print("vectors: \(n) × \(d), queries: \(q), layout: \(layout.factory), nprobe \(layout.nprobe.map(String.init) ?? "-")")
 
 // Ground truth: exact inner product over the float16-rounded vectors the store holds.

@@ -1,3 +1,4 @@
+import CDinoFloat16
 import Foundation
 
 /// The store's source of truth, in LMDB: image records, their embeddings (float16), lookups and a change log.
@@ -60,35 +61,28 @@ struct Catalog {
         return data
     }
 
-    /// Value `i` of a stored float16 vector.
-    @inline(__always) static func half(_ raw: UnsafeRawBufferPointer, _ i: Int) -> Float {
-        Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+    /// Decodes a stored float16 vector (F16C where the CPU has it: Sources/CDinoFloat16).
+    static func decode(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<Float>) {
+        dino_float16_decode(raw.baseAddress, out, raw.count / 2)
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<Float>) {
-        for i in 0..<(raw.count / 2) { out[i] = half(raw, i) }
+    static func decode(_ raw: UnsafeRawBufferPointer) -> [Float] {
+        [Float](unsafeUninitializedCapacity: raw.count / 2) { buffer, n in
+            decode(raw, into: buffer.baseAddress!)
+            n = raw.count / 2
+        }
     }
 
     /// Cosine of a unit-length query with a stored float16 vector, read in place; nil if the sizes differ.
-    static func cosine(_ query: [Float], _ raw: UnsafeRawBufferPointer) -> Float? {
+    static func cosine(_ query: UnsafeBufferPointer<Float>, _ raw: UnsafeRawBufferPointer) -> Float? {
         guard raw.count == 2 * query.count else { return nil }
         var dot: Float = 0, norm: Float = 0
-        for i in 0..<query.count {
-            let v = half(raw, i)
-            dot += query[i] * v
-            norm += v * v
-        }
+        dino_float16_dot(query.baseAddress, raw.baseAddress, query.count, &dot, &norm)
         return dot / norm.squareRoot()
     }
 
     static func vector(_ txn: LMDBEnvironment.Transaction, id: UInt64, dimension: Int) throws(StoreError) -> [Float]? {
-        try txn.withValue("vectors", key(id)) { raw -> [Float]? in
-            guard raw.count == 2 * dimension else { return nil }
-            return [Float](unsafeUninitializedCapacity: dimension) { buffer, n in
-                decode(raw, into: buffer.baseAddress!)
-                n = dimension
-            }
-        } ?? nil
+        try txn.withValue("vectors", key(id)) { raw -> [Float]? in raw.count == 2 * dimension ? decode(raw) : nil } ?? nil
     }
 
     /// Appends one change per id to the log and advances the sequence.

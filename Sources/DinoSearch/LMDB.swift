@@ -95,6 +95,19 @@ final class LMDBEnvironment: @unchecked Sendable {
             return result
         }
 
+        /// `withValue` for the hot loops over ids: a table resolved once by `dbi(_:)`, an id as its big-endian key.
+        func withValue<R>(_ dbi: MDB_dbi, id: UInt64, _ body: (UnsafeRawBufferPointer) -> R) throws(StoreError) -> R? {
+            var key = id.bigEndian
+            var mv = MDB_val()
+            let status = withUnsafeMutableBytes(of: &key) { k in
+                var mk = MDB_val(mv_size: k.count, mv_data: k.baseAddress)
+                return mdb_get(handle, dbi, &mk, &mv)
+            }
+            if status == MDB_NOTFOUND { return nil }
+            try LMDBEnvironment.check(status, environment.path)
+            return body(UnsafeRawBufferPointer(start: mv.mv_data, count: mv.mv_size))
+        }
+
         func put(_ db: String, _ key: Data, _ value: Data) throws(StoreError) {
             var status: Int32 = 0
             key.withUnsafeBytes { k in

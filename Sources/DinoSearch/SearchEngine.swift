@@ -165,26 +165,31 @@ public final class SearchEngine: Sendable {
 
     /// The images most similar to an image held in memory.
     public func search(_ bytes: [UInt8], k: Int = 10, minimumScore: Float? = nil) async throws -> [SearchResult] {
-        let vector = try await embed(bytes)
-        return try store.search(vector, k: k, minimumScore: minimumScore)
+        try await offload { [self] in
+            try store.search(embed([preprocessing.load(bytes)])[0], k: k, minimumScore: minimumScore)
+        }
     }
 
     /// The images most similar to an image file. A file already in the store, unchanged since it was indexed,
     /// reuses its stored vector instead of running the model.
     public func search(contentsOf path: String, k: Int = 10, minimumScore: Float? = nil) async throws -> [SearchResult] {
-        let vector = try await queryVector(contentsOf: path)
-        return try store.search(vector, k: k, minimumScore: minimumScore)
+        try await offload { [self] in try store.search(queryVector(at: path), k: k, minimumScore: minimumScore) }
     }
 
     /// The vector a query file stands for: its stored one when the file is indexed and unchanged.
     public func queryVector(contentsOf path: String) async throws -> [Float] {
+        try await offload { [self] in try queryVector(at: path) }
+    }
+
+    /// `queryVector(contentsOf:)` on the calling thread (a Dispatch thread: it reads the store and may run the model).
+    private func queryVector(at path: String) throws -> [Float] {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         if let record = try store.record(path: absolute), let status = FileStatus(absolute),
            status.size == record.fileSize, status.modified == record.modified,
            let stored = try store.vector(id: record.id) {
             return stored
         }
-        return try await embed(contentsOf: absolute)
+        return try embed([preprocessing.load(contentsOf: absolute)])[0]
     }
 
     /// SHA-256 of a file's bytes, hex: how the catalog recognises moved and duplicated files.

@@ -60,7 +60,7 @@ extension Store {
             var ids: [Int64] = [], added: [Float] = []
             for (outcome, vector) in zip(outcomes, vectors) where outcome != .unchanged(outcome.id) && !gone.contains(outcome.id) {
                 ids.append(Int64(bitPattern: outcome.id))
-                added += vector.withUnsafeBytes { raw in (0..<dimension).map { Catalog.half(raw, $0) } }
+                added += vector.withUnsafeBytes { Catalog.decode($0) }
             }
             try indexLock.withExclusive { () throws(StoreError) in
                 try index.remove(replaced.map { Int64(bitPattern: $0) })

@@ -40,14 +40,19 @@ extension Store {
         // for the k best only; ids no longer in the catalog are skipped.
         return try catalog.environment.read { txn throws(StoreError) in
             try candidateLists.enumerated().map { (q, candidates) throws(StoreError) in
-                let query = Array(queries[(q * dimension)..<((q + 1) * dimension)])
                 var scored: [(score: Float, id: UInt64)] = []
-                for (_, label) in candidates {
-                    let id = UInt64(bitPattern: label)
-                    guard let score = try txn.withValue("vectors", Catalog.key(id), { Catalog.cosine(query, $0) }),
-                          let score, minimumScore.map({ score >= $0 }) ?? true
-                    else { continue }
-                    scored.append((score, id))
+                scored.reserveCapacity(candidates.count)
+                let vectors = txn.dbi("vectors")
+                // In id order: neighbouring keys share B-tree pages.
+                let ids = candidates.map { UInt64(bitPattern: $0.id) }.sorted()
+                try queries.withUnsafeBufferPointer { all throws(StoreError) in
+                    let query = UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)])
+                    for id in ids {
+                        guard let score = try txn.withValue(vectors, id: id, { Catalog.cosine(query, $0) }),
+                              let score, minimumScore.map({ score >= $0 }) ?? true
+                        else { continue }
+                        scored.append((score, id))
+                    }
                 }
                 scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
                 var results: [SearchResult] = []

@@ -1,9 +1,10 @@
 import DinoImage
 import Foundation
+import DinoTestSupport
 import Testing
 
 /// Every kind of bad file gives its typed error with the path and a reason; nothing crashes.
-@Suite struct BadInputTests {
+@Suite(.offCooperativePool) struct BadInputTests {
     let directory: URL
 
     init() throws {

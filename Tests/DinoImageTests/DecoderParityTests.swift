@@ -1,10 +1,11 @@
 import DinoImage
 import Foundation
+import DinoTestSupport
 import Testing
 
 /// Every format variant against PIL's decode and PIL's DINOv2 transform (fixtures and references from
 /// scripts/reference/make_image_fixtures.py).
-@Suite struct DecoderParityTests {
+@Suite(.offCooperativePool) struct DecoderParityTests {
     static let cases = Fixtures.manifest.cases.map(\.file)
 
     @Test(arguments: cases)

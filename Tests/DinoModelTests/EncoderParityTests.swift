@@ -1,4 +1,5 @@
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoModel
@@ -24,7 +25,7 @@ func compare(_ ours: [Float], _ reference: [Float], width: Int) -> (maxError: Fl
 }
 
 /// Every fixture model against transformers' outputs (llm.c style: the largest difference is printed per tensor).
-@Test(arguments: ["plain", "registers", "swiglu", "original"])
+@Test(.offCooperativePool, arguments: ["plain", "registers", "swiglu", "original"])
 func matchesReference(model: String) throws {
     let folder = fixtures.appendingPathComponent(model)
     let encoder = try DinoEncoder(contentsOf: folder.path)
@@ -45,7 +46,7 @@ func matchesReference(model: String) throws {
     }
 }
 
-@Test func infersArchitectures() throws {
+@Test(.offCooperativePool) func infersArchitectures() throws {
     let plain = try DinoEncoder(contentsOf: fixtures.appendingPathComponent("plain").path).architecture
     #expect(plain.width == 128 && plain.depth == 2 && plain.heads == 2 && plain.patchSize == 14)
     #expect(plain.positionGrid == 18 && plain.registerCount == 0 && !plain.usesSwiGLU && plain.mlpWidth == 512)
@@ -58,7 +59,7 @@ func matchesReference(model: String) throws {
     #expect(original.architecture.interpolation == .original)
 }
 
-@Test func batchedEqualsOneByOne() throws {
+@Test(.offCooperativePool) func batchedEqualsOneByOne() throws {
     let encoder = try DinoEncoder(contentsOf: fixtures.appendingPathComponent("plain").path)
     let reference = try SafeTensorsFile(path: fixtures.appendingPathComponent("plain/reference.safetensors").path)
     let input = try reference.floats("input_112x112")
@@ -69,13 +70,13 @@ func matchesReference(model: String) throws {
     #expect(compare(both.cls, first.cls + second.cls, width: 128).maxError < 1e-5)
 }
 
-@Test func rejectsInputsThatDoNotFit() throws {
+@Test(.offCooperativePool) func rejectsInputsThatDoNotFit() throws {
     let encoder = try DinoEncoder(contentsOf: fixtures.appendingPathComponent("plain").path)
     #expect(throws: ModelError.self) { try encoder.encode([Float](repeating: 0, count: 3 * 100 * 100), batch: 1, height: 100, width: 100) }
     #expect(throws: ModelError.self) { try encoder.encode([Float](repeating: 0, count: 10), batch: 1, height: 112, width: 112) }
 }
 
-@Test func vectorKernelsMatchLibm() {
+@Test(.offCooperativePool) func vectorKernelsMatchLibm() {
     for i in -400...400 {
         let x = Float(i) / 50
         #expect(abs(verf(Vec(repeating: x))[0] - Float(erf(Double(x)))) <= 4e-7)  // a few ulp of values near ±1

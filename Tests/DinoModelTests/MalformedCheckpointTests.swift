@@ -1,10 +1,11 @@
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoModel
 
 /// Every way a checkpoint can be broken gives a `ModelError` naming the file (and the tensor), never a crash.
-@Suite struct MalformedCheckpointTests {
+@Suite(.offCooperativePool) struct MalformedCheckpointTests {
     let original = fixtures.appendingPathComponent("plain/model.safetensors")
 
     /// The fixture's header (as a dictionary) and data section.

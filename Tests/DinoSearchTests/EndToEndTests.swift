@@ -1,12 +1,13 @@
 import DinoImage
 import FlyingFox
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoSearch
 
 /// The product as users run it: the built `dinosearch` binary on real photos with the tiny fixture model.
-@Suite(.serialized) struct EndToEndTests {
+@Suite(.serialized, .offCooperativePool) struct EndToEndTests {
     typealias JSON = [String: Any]
 
     /// Polls the store (read-only, as another process) until `count` images are committed, the indexer exits,

@@ -1,11 +1,12 @@
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoSearch
 
 /// `export`, `import`, `embed --out` and `query --vectors` as users and scripts run them: the built binary, the
 /// fixture model, the example photos.
-@Suite(.serialized) struct InterchangeCLITests {
+@Suite(.serialized, .offCooperativePool) struct InterchangeCLITests {
     typealias JSON = [String: Any]
 
     /// Records by path, with their stored vectors.

@@ -1,11 +1,12 @@
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoSearch
 
 /// The vector interchange format (`Interchange`): numpy's own files read back, export → import bit for bit,
 /// idempotent and resumable imports, and every malformed input refused before anything is written.
-@Suite struct InterchangeTests {
+@Suite(.offCooperativePool) struct InterchangeTests {
     let dimension = 24
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/npy").path
 

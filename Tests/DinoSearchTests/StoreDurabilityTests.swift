@@ -1,10 +1,11 @@
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoSearch
 
 /// Crash safety, damaged files and bad input: the store loses nothing committed and never half-writes.
-@Suite struct StoreDurabilityTests {
+@Suite(.offCooperativePool) struct StoreDurabilityTests {
     let dimension = 32
 
     func fill(_ store: Store, _ n: Int) throws -> [UInt64] {

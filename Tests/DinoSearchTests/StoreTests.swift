@@ -1,9 +1,10 @@
 import Foundation
+import DinoTestSupport
 import Testing
 
 @testable import DinoSearch
 
-@Suite struct StoreTests {
+@Suite(.offCooperativePool) struct StoreTests {
     let dimension = 32
 
     func images(_ range: Range<Int>) -> [NewImage] {
