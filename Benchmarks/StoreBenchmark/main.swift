@@ -3,8 +3,9 @@
 // the C shim, the `VectorIndex` wrapper, and `Store.search` (candidates re-ranked with the catalog's vectors).
 // Run through Benchmarks/store.sh, which puts Faiss's Python bindings (faiss-cpu) beside it on the same vectors.
 //
-// usage: store-benchmark BASE.npy QUERIES.npy [--lists N] [--nprobe N] [--candidates N] [--factory F]
-//   --lists: IVF with N lists; --candidates: re-ranked candidates per query (k=10); --factory: another codec
+// usage: store-benchmark BASE.npy QUERIES.npy [--lists N] [--nprobe N] [--candidates N] [--factory F] [--sweep N,N...]
+//   --lists: IVF with N lists; --candidates: re-ranked candidates per query (k=10); --factory: another codec;
+//   --sweep: afterwards, recall and QPS of Store.search at each of these nprobe values on the same index
 import CDinoFaiss
 import Foundation
 
@@ -135,3 +136,15 @@ ratios.sort()
 let quartiles = [0.25, 0.5, 0.75].map { ratios[Int($0 * Double(ratios.count - 1))] }
 print(String(format: "wrapper/shim time per query, %d interleaved pairs: median %.4f (quartiles %.4f–%.4f)",
              ratios.count, quartiles[1], quartiles[0], quartiles[2]))
+
+// nprobe sweep on the same index: what each setting buys in recall and costs in speed.
+if let sweep = option("--sweep") {
+    print("| nprobe | Store.search QPS batch 1 | recall@10 re-ranked |")
+    print("|---|---|---|")
+    for nprobe in sweep.split(separator: ",").compactMap({ Int($0) }) {
+        dino_index_set_nprobe(handle, Int64(nprobe))
+        let rate = try qps(batch: 1) { v, _ in _ = try store.search(v, k: 10) }
+        let found = recall(try store.search(queryRows, k: 10).map { $0.map { Int64($0.id) - 1 } }, truth)
+        print(String(format: "| %d | %.0f | %.3f |", nprobe, rate, found))
+    }
+}

@@ -67,8 +67,12 @@ extension Store {
     /// Searches by each row of a `.npy` matrix (`dinosearch query --vectors`), as one batch; a row of the wrong
     /// length, or with NaN, infinity or only zeros, is named by file and row (counted from 0).
     public func search(rowsOf matrix: NumpyMatrix, k: Int, minimumScore: Float? = nil) throws(StoreError) -> [[SearchResult]] {
-        let queries = (0..<matrix.rows).map(matrix.row)
-        for (i, query) in queries.enumerated() { _ = try normalised(query, what: "\(matrix.path) row \(i)") }
+        var queries: [[Float]] = []
+        for i in 0..<matrix.rows {
+            let query = try matrix.row(i)
+            _ = try normalised(query, what: "\(matrix.path) row \(i)")
+            queries.append(query)
+        }
         return try search(queries, k: k, minimumScore: minimumScore)
     }
 

@@ -201,41 +201,54 @@ public final class Store: Sendable {
         }
     }
 
-    /// Makes a fresh index of `layout` from every vector in the catalog (training it on a sample if needed).
+    /// Makes a fresh index of `layout` from every vector in the catalog (training it on a sample if needed),
+    /// streaming: memory holds the training sample and one chunk of vectors, never the whole catalog.
     func rebuildIndex(layout: IndexLayout, save: Bool) throws(StoreError) {
         var layout = layout
         let fresh = try VectorIndex.make(layout, dimension: dimension)
-        // Read everything in one snapshot so the index matches exactly one catalog state.
-        let (ids, sequence, vectors) = try catalog.environment.read { txn throws(StoreError) in
-            var ids: [UInt64] = []
-            var vectors: [Float] = []
-            try txn.scan("vectors") { (key, value) throws(StoreError) in
-                guard value.count == 2 * self.dimension else {
-                    throw StoreError(.corrupt, path: self.catalog.environment.path, "vector of image \(Catalog.id(key)) has \(value.count / 2) values")
+        // One snapshot, so the index matches exactly one catalog state.
+        let sequence = try catalog.environment.read { txn throws(StoreError) in
+            /// Calls `body` with each stored vector, decoded into `buffer`, in id order, while it returns true.
+            func forEachVector(_ body: (UInt64, UnsafeBufferPointer<Float>) throws(StoreError) -> Bool) throws(StoreError) {
+                var buffer = [Float](repeating: 0, count: dimension)
+                try txn.scan("vectors") { (key, value) throws(StoreError) in
+                    guard value.count == 2 * self.dimension else {
+                        throw StoreError(.corrupt, path: self.catalog.environment.path, "vector of image \(Catalog.id(key)) has \(value.count / 2) values")
+                    }
+                    value.withUnsafeBytes { raw in buffer.withUnsafeMutableBufferPointer { Catalog.decode(raw, into: $0.baseAddress!) } }
+                    return try buffer.withUnsafeBufferPointer { (vector) throws(StoreError) in try body(Catalog.id(key), vector) }
                 }
-                ids.append(Catalog.id(key))
-                let start = vectors.count
-                vectors.append(contentsOf: repeatElement(0, count: self.dimension))
-                vectors.withUnsafeMutableBufferPointer { out in
-                    value.withUnsafeBytes { Catalog.decode($0, into: out.baseAddress! + start) }
+            }
+            let count = try txn.count("vectors")
+            if !fresh.isTrained {
+                let sampleSize = min(count, 100_000)
+                guard sampleSize > 0 else { throw StoreError(.index, path: directory, "\(layout.factory) needs vectors to train on") }
+                // Rows i·count/sampleSize: spread evenly over the catalog.
+                var sample: [Float] = []
+                sample.reserveCapacity(sampleSize * dimension)
+                var row = 0
+                try forEachVector { (_, vector) throws(StoreError) in
+                    if row == (sample.count / dimension) * count / sampleSize { sample += vector }
+                    row += 1
+                    return sample.count < sampleSize * dimension
+                }
+                try fresh.train(sample)
+                layout.trainedOn = sampleSize
+            }
+            var ids: [Int64] = [], chunk: [Float] = []
+            try forEachVector { (id, vector) throws(StoreError) in
+                ids.append(Int64(bitPattern: id))
+                chunk += vector
+                if ids.count == 65_536 {
+                    try fresh.add(chunk, ids: ids)
+                    ids.removeAll(keepingCapacity: true)
+                    chunk.removeAll(keepingCapacity: true)
                 }
                 return true
             }
-            return (ids, try Catalog.info(txn)?.sequence ?? 0, vectors)
+            try fresh.add(chunk, ids: ids)
+            return try Catalog.info(txn)?.sequence ?? 0
         }
-        if !fresh.isTrained {
-            let sampleSize = min(ids.count, 100_000)
-            guard sampleSize > 0 else { throw StoreError(.index, path: directory, "\(layout.factory) needs vectors to train on") }
-            var sample: [Float] = []
-            sample.reserveCapacity(sampleSize * dimension)
-            for i in 0..<sampleSize {
-                let row = i * ids.count / sampleSize  // evenly spread over the catalog
-                sample += vectors[(row * dimension)..<((row + 1) * dimension)]
-            }
-            try fresh.train(sample)
-            layout.trainedOn = sampleSize
-        }
-        try fresh.add(vectors, ids: ids.map { Int64(bitPattern: $0) })
         fresh.layout = layout
         indexLock.withExclusive {
             index = fresh

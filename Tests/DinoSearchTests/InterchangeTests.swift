@@ -40,7 +40,7 @@ import Testing
         let matrix = try NumpyMatrix(contentsOf: "\(Self.fixtures)/\(name).npy")
         #expect(matrix.rows == 3 && matrix.columns == 5)
         for i in 0..<3 {
-            #expect(matrix.row(i) == (0..<5).map { Float(i * 5 + $0) / 8 - 1 })
+            #expect(try matrix.row(i) == (0..<5).map { Float(i * 5 + $0) / 8 - 1 })
         }
     }
 
@@ -51,7 +51,7 @@ import Testing
 
     @Test(arguments: [
         ("fortran", "Fortran order"), ("int32", "'<i4'"), ("big-endian", "'>f4'"), ("three-d", "(3, 5, 1)"),
-        ("vector", "(5,)"), ("truncated", "bytes of data"), ("missing", "cannot be read"),
+        ("vector", "(5,)"), ("truncated", "bytes of data"), ("missing", "No such file"),
     ])
     func refusesOtherArrays(name: String, words: String) throws {
         let path = "\(Self.fixtures)/\(name).npy"
@@ -71,7 +71,7 @@ import Testing
         let matrix = try NumpyMatrix(contentsOf: dir.path + "/m.npy")
         #expect(matrix.rows == 300 && matrix.columns == 10)
         for i in [0, 150, 299] {
-            #expect(zip(matrix.row(i), rows[i]).allSatisfy { $0.bitPattern == $1.bitPattern })
+            #expect(zip(try matrix.row(i), rows[i]).allSatisfy { $0.bitPattern == $1.bitPattern })
         }
         // The header is numpy's version 1.0 dict, padded to the 64-byte alignment numpy asks for.
         let header = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/m.npy")).prefix(NumpyWriter.headerSize)

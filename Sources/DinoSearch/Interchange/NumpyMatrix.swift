@@ -1,16 +1,16 @@
 import Foundation
 
-/// A two-dimensional `.npy` array of floats, mapped from disk (numpy's format, versions 1–3: magic, header length,
-/// a Python dict literal, then the raw rows). Reads little-endian float16, float32 and float64 in C order, which is
-/// what `np.save` writes for a float matrix; rows come back as `Float`.
+/// A two-dimensional `.npy` array of floats on disk (numpy's format, versions 1–3: magic, header length, a Python
+/// dict literal, then the raw rows). Reads little-endian float16, float32 and float64 in C order, which is what
+/// `np.save` writes for a float matrix; rows come back as `Float`.
 ///
-/// The file is memory-mapped, so a million 384-d rows cost page cache, not heap.
+/// Rows are read on demand with `pread`, so a million 384-d rows cost no memory until asked for.
 public struct NumpyMatrix: Sendable {
     /// The file it was read from.
     public let path: String
     public let rows: Int
     public let columns: Int
-    private let data: Data
+    private let file: ReadOnlyFile
     private let offset: Int
     private let scalarBytes: Int
 
@@ -18,24 +18,25 @@ public struct NumpyMatrix: Sendable {
     /// size matches its header.
     public init(contentsOf path: String) throws(StoreError) {
         func malformed(_ why: String) -> StoreError { StoreError(.malformed, path: path, why) }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw StoreError(.io, path: path, "cannot be read (\(error.localizedDescription))")
-        }
-        guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else {
+        let file = try ReadOnlyFile(path)
+        // The header: 10 or 12 bytes of preamble, then the dict (64 KiB is numpy's own limit for version 1).
+        let preamble = try file.read(at: 0, count: 12)
+        guard preamble.count >= 10, preamble.prefix(6) == [0x93] + Array("NUMPY".utf8) else {
             throw malformed("is not a .npy file")
         }
-        let major = data[6]
+        let major = preamble[6]
         let lengthBytes = major == 1 ? 2 : 4
-        let scalarBytes: Int
-        guard (1...3).contains(major), data.count >= 8 + lengthBytes else { throw malformed("has .npy version \(major), which is not read") }
-        let headerLength = (0..<lengthBytes).reduce(0) { $0 | Int(data[8 + $1]) << (8 * $1) }
+        guard (1...3).contains(major), preamble.count >= 8 + lengthBytes else {
+            throw malformed("has .npy version \(major), which is not read")
+        }
+        let headerLength = (0..<lengthBytes).reduce(0) { $0 | Int(preamble[8 + $1]) << (8 * $1) }
+        guard headerLength <= 1 << 20 else { throw malformed("has a header of \(headerLength) bytes") }
         let offset = 8 + lengthBytes + headerLength
-        guard offset <= data.count else { throw malformed("ends inside its header") }
-        let header = String(decoding: data[(8 + lengthBytes)..<offset], as: UTF8.self)
+        let headerBytes = try file.read(at: 8 + lengthBytes, count: headerLength)
+        guard headerBytes.count == headerLength else { throw malformed("ends inside its header") }
+        let header = String(decoding: headerBytes, as: UTF8.self)
 
+        let scalarBytes: Int
         let descr = Self.value(of: "descr", in: header)
         switch descr {
         case "'<f2'": scalarBytes = 2
@@ -55,28 +56,39 @@ public struct NumpyMatrix: Sendable {
             throw malformed("has shape \(shape); a 2-D array (rows, dimension) is expected")
         }
         let (bytes, overflow) = rows.multipliedReportingOverflow(by: columns * scalarBytes)
-        guard !overflow, data.count - offset == bytes else {
-            throw malformed("holds \(data.count - offset) bytes of data; its shape \(shape) needs \(bytes)")
+        guard !overflow, file.size - offset == bytes else {
+            throw malformed("holds \(file.size - offset) bytes of data; its shape \(shape) needs \(bytes)")
         }
-        (self.data, self.offset, self.scalarBytes) = (data, offset, scalarBytes)
         (self.path, self.rows, self.columns) = (path, rows, columns)
+        (self.file, self.offset, self.scalarBytes) = (file, offset, scalarBytes)
     }
 
-    /// Row `i` as `Float`s.
-    public func row(_ i: Int) -> [Float] {
-        precondition(i >= 0 && i < rows, "row \(i) outside 0..<\(rows)")
-        let start = offset + i * columns * scalarBytes
-        return data.withUnsafeBytes { raw in
-            (0..<columns).map { j in
-                let at = start + j * scalarBytes
-                switch scalarBytes {
-                case 2: return Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))))
-                case 4: return Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-                default: return Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))))
+    /// Rows `range`, concatenated (row-major), as `Float`s.
+    public func rows(_ range: Range<Int>) throws(StoreError) -> [Float] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) outside 0..<\(rows)")
+        let rowBytes = columns * scalarBytes
+        let bytes = try file.read(at: offset + range.lowerBound * rowBytes, count: range.count * rowBytes)
+        guard bytes.count == range.count * rowBytes else {
+            throw StoreError(.io, path: path, "ended early (was it changed while being read?)")
+        }
+        let count = range.count * columns
+        return bytes.withUnsafeBytes { raw in
+            [Float](unsafeUninitializedCapacity: count) { out, n in
+                for j in 0..<count {
+                    let at = j * scalarBytes
+                    switch scalarBytes {
+                    case 2: out[j] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))))
+                    case 4: out[j] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                    default: out[j] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))))
+                    }
                 }
+                n = count
             }
         }
     }
+
+    /// Row `i` as `Float`s.
+    public func row(_ i: Int) throws(StoreError) -> [Float] { try rows(i..<(i + 1)) }
 
     /// The literal after `'key':` in a header dict such as `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`.
     static func value(of key: String, in header: String) -> String? {
@@ -84,6 +96,66 @@ public struct NumpyMatrix: Sendable {
         let rest = header[range.upperBound...].drop { $0 == " " }
         if rest.hasPrefix("(") { return rest.firstIndex(of: ")").map { String(rest[...$0]) } }
         return rest.firstIndex { $0 == "," || $0 == "}" }.map { String(rest[..<$0]).trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// Reads a matrix's rows in ascending order, a block of `blockRows` at a time.
+struct SequentialRows {
+    let matrix: NumpyMatrix
+    var blockRows = 4096
+    private var block: [Float] = []
+    private var start = 0
+
+    init(_ matrix: NumpyMatrix) { self.matrix = matrix }
+
+    /// Row `i`; `i` must not go below the previous call's.
+    mutating func row(_ i: Int) throws(StoreError) -> [Float] {
+        let d = matrix.columns
+        if i < start || i >= start + block.count / d {
+            start = i
+            block = try matrix.rows(i..<min(i + blockRows, matrix.rows))
+        }
+        return Array(block[((i - start) * d)..<((i - start + 1) * d)])
+    }
+}
+
+/// A file open for reading, closed when the last reference goes. `Sendable`: the descriptor never changes, and
+/// `pread` takes its own position, so concurrent reads are safe.
+final class ReadOnlyFile: Sendable {
+    let path: String
+    let descriptor: Int32
+    let size: Int
+
+    init(_ path: String) throws(StoreError) {
+        self.path = path
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw StoreError(errno == ENOENT ? .notFound : .io, path: path, "cannot be read (\(String(cString: strerror(errno))))")
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw StoreError(.io, path: path, "is not a regular file")
+        }
+        size = Int(info.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Up to `count` bytes from `offset` (fewer at the end of the file).
+    func read(at offset: Int, count: Int) throws(StoreError) -> [UInt8] {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
+            while done < count {
+                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno; break }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if failure != 0 { throw StoreError(.io, path: path, "read failed (\(String(cString: strerror(failure))))", code: failure) }
+        return bytes
     }
 }
 

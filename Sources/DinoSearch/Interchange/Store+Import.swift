@@ -46,10 +46,12 @@ extension Store {
 
         // Check everything before writing anything.
         var lines = 0
+        var checking = SequentialRows(matrix)
         try records.forEach { (line, record) throws(StoreError) in
             lines = line
             guard line <= matrix.rows else { return }
-            _ = try storable(matrix.row(line - 1), path: "\(vectorsPath) row \(line - 1) (records.jsonl line \(line), \(record.path))")
+            let place = "\(vectorsPath) row \(line - 1) (records.jsonl line \(line), \(record.path))"
+            _ = try storable(checking.row(line - 1), path: place)
         }
         guard lines == matrix.rows else {
             throw StoreError(.malformed, path: records.path, "has \(lines) lines; vectors.npy has \(matrix.rows) rows")
@@ -68,10 +70,11 @@ extension Store {
             batch.removeAll(keepingCapacity: true)
             progress?(summary.added + summary.updated + summary.unchanged, matrix.rows)
         }
+        var reading = SequentialRows(matrix)
         try records.forEach { (line, record) throws(StoreError) in
             batch.append(NewImage(
                 path: record.path, fileSize: record.size ?? 0, modified: record.modified ?? 0, contentHash: record.hash ?? "",
-                width: record.width ?? 0, height: record.height ?? 0, added: record.added, vector: matrix.row(line - 1)))
+                width: record.width ?? 0, height: record.height ?? 0, added: record.added, vector: try reading.row(line - 1)))
             if batch.count >= batchSize { try commitBatch() }
         }
         if !batch.isEmpty { try commitBatch() }
@@ -81,38 +84,46 @@ extension Store {
     }
 }
 
-/// `records.jsonl`, mapped from disk and decoded one line at a time.
+/// `records.jsonl`, read a megabyte at a time and decoded one line at a time.
 struct RecordLines {
     let path: String
-    private let data: Data
+    private let file: ReadOnlyFile
 
     init(directory: String) throws(StoreError) {
         path = (directory as NSString).appendingPathComponent(Interchange.recordsFile)
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw StoreError(.malformed, path: path, "cannot be read (\(error.localizedDescription))")
-        }
+        file = try ReadOnlyFile(path)
     }
 
     /// Calls `body` with each line's number (from 1) and record; a line that is not a record with a path throws
-    /// an error naming it.
+    /// an error naming it. A final newline ends the last line rather than starting an empty one.
     func forEach(_ body: (Int, Interchange.Record) throws(StoreError) -> Void) throws(StoreError) {
         let decoder = JSONDecoder()
-        var start = data.startIndex
         var line = 0
-        while start < data.endIndex {
-            let end = data[start...].firstIndex(of: 0x0A) ?? data.endIndex
+        func decode(_ bytes: ArraySlice<UInt8>) throws(StoreError) {
             line += 1
             let record: Interchange.Record
             do {
-                record = try decoder.decode(Interchange.Record.self, from: data[start..<end])
+                record = try decoder.decode(Interchange.Record.self, from: Data(bytes))
             } catch {
                 throw StoreError(.malformed, path: path, "line \(line): \(Interchange.reason(error))")
             }
             guard !record.path.isEmpty else { throw StoreError(.malformed, path: path, "line \(line): \"path\" is empty") }
             try body(line, record)
-            start = end + 1
         }
+        var pending: [UInt8] = []  // the start of a line whose end is not read yet
+        var offset = 0
+        while true {
+            let chunk = try file.read(at: offset, count: 1 << 20)
+            guard !chunk.isEmpty else { break }
+            offset += chunk.count
+            pending += chunk
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                try decode(pending[start..<newline])
+                start = newline + 1
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty { try decode(pending[...]) }
     }
 }
