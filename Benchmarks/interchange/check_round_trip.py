@@ -1,5 +1,5 @@
-"""Checks an export against the folder it was imported from: same paths in the same order, and every exported
-vector equal to the imported one after the store's own rounding (unit length, then float16), bit for bit.
+"""Checks an export against the folder it was imported from: the same paths in the same order, and every
+exported vector within float16 rounding of the imported one made unit-length (the store keeps unit float16).
 
 usage: python Benchmarks/interchange/check_round_trip.py IMPORTED_DIR EXPORTED_DIR
 """
@@ -17,13 +17,14 @@ def main():
     with open(f"{given}/records.jsonl") as f, open(f"{exported}/records.jsonl") as g:
         for i, (x, y) in enumerate(zip(f, g)):
             assert json.loads(x)["path"] == json.loads(y)["path"], i
-    worst = 0
+    worst = 0.0
     for s in range(0, len(a), 100_000):
-        rows = np.asarray(a[s:s + 100_000], dtype=np.float32)
-        stored = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16).astype(np.float32)
-        worst = max(worst, int((stored.view(np.uint32) != np.asarray(b[s:s + 100_000]).view(np.uint32)).sum()))
-    print(f"round trip: {len(a)} rows, paths in order, {worst} values differing from the stored form (want 0)")
-    sys.exit(1 if worst else 0)
+        rows = np.asarray(a[s:s + 100_000], dtype=np.float64)
+        unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        worst = max(worst, float(np.max(np.abs(unit - np.asarray(b[s:s + 100_000])) / np.maximum(np.abs(unit), 2**-14))))
+    print(f"import → export: {len(a)} rows, paths in order, largest relative change {worst:.2e} "
+          f"(float16 rounding is at most {2**-11:.2e})")
+    sys.exit(0 if worst <= 2**-11 * 1.01 else 1)
 
 
 if __name__ == "__main__":

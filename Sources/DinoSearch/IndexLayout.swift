@@ -56,12 +56,21 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
     /// 0.959 and 0.924.
     static func nprobe(lists: Int) -> Int { min(lists, max(128, lists / 8)) }
 
-    /// Whether a store of `count` vectors should be rebuilt: it outgrew the exact layout, or has grown to more than
-    /// 8× the sample its IVF index was trained on.
+    /// Whether a store of `count` vectors should be rebuilt: it outgrew the exact layout; or its IVF index was
+    /// trained on fewer than an eighth of its vectors while a larger sample was possible; or the recommended
+    /// number of lists has grown fourfold (the store sixteenfold).
     public func rebuildAdvised(count: Int, dimension: Int) -> Bool {
         if isExact { return count > Self.exactLimit }
-        return trainedOn > 0 && count > 8 * trainedOn
+        guard trainedOn > 0 else { return false }  // a forced layout that needs no training
+        if count > 8 * trainedOn && trainedOn < Self.trainingSampleLimit { return true }
+        guard let lists = Self.lists(in: factory), let wanted = Self.lists(in: Self.ivf(for: count, dimension: dimension).factory)
+        else { return false }
+        return wanted >= 4 * lists
     }
+
+    /// The most vectors an index is trained on (spread evenly over the catalog): Faiss's k-means wants 39–256
+    /// points per centroid, and 100k covers 2,048 lists with room.
+    public static let trainingSampleLimit = 100_000
 
     /// Exact search: the index's own top k is the answer, with nothing to re-rank.
     var isExact: Bool { factory == Self.exact.factory }

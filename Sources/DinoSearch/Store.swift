@@ -203,7 +203,9 @@ public final class Store: Sendable {
 
     /// Makes a fresh index of `layout` from every vector in the catalog (training it on a sample if needed),
     /// streaming: memory holds the training sample and one chunk of vectors, never the whole catalog.
-    func rebuildIndex(layout: IndexLayout, save: Bool) throws(StoreError) {
+    /// - Parameter incoming: rows about to be imported (checked already); the training sample is drawn across the
+    ///   catalog and them in proportion, so the index fits what the store is about to hold.
+    func rebuildIndex(layout: IndexLayout, save: Bool, incoming: NumpyMatrix? = nil) throws(StoreError) {
         var layout = layout
         let fresh = try VectorIndex.make(layout, dimension: dimension)
         // One snapshot, so the index matches exactly one catalog state.
@@ -221,16 +223,26 @@ public final class Store: Sendable {
             }
             let count = try txn.count("vectors")
             if !fresh.isTrained {
-                let sampleSize = min(count, 100_000)
+                let extra = incoming?.rows ?? 0
+                let sampleSize = min(count + extra, IndexLayout.trainingSampleLimit)
                 guard sampleSize > 0 else { throw StoreError(.index, path: directory, "\(layout.factory) needs vectors to train on") }
-                // Rows i·count/sampleSize: spread evenly over the catalog.
+                let fromCatalog = sampleSize * count / (count + extra)
+                // Rows i·n/s of each source: spread evenly over the catalog and over the incoming rows.
                 var sample: [Float] = []
                 sample.reserveCapacity(sampleSize * dimension)
                 var row = 0
-                try forEachVector { (_, vector) throws(StoreError) in
-                    if row == (sample.count / dimension) * count / sampleSize { sample += vector }
-                    row += 1
-                    return sample.count < sampleSize * dimension
+                if fromCatalog > 0 {
+                    try forEachVector { (_, vector) throws(StoreError) in
+                        if row == (sample.count / dimension) * count / fromCatalog { sample += vector }
+                        row += 1
+                        return sample.count < fromCatalog * dimension
+                    }
+                }
+                if let incoming, sampleSize > fromCatalog {
+                    let fromIncoming = sampleSize - fromCatalog
+                    for i in 0..<fromIncoming {
+                        sample += try storable(incoming.row(i * incoming.rows / fromIncoming), path: incoming.path)
+                    }
                 }
                 try fresh.train(sample)
                 layout.trainedOn = sampleSize

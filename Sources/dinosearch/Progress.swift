@@ -90,20 +90,24 @@ final class IndexProgressLine: Sendable {
     }
 }
 
-/// Progress of a counted job (import, export, embed --out): done/total, rate and ETA.
-final class CountProgressLine: Sendable {
+/// Progress of a counted job (import, export, embed --out): done/total, rate and ETA. The rate counts from the
+/// first update, so work done before it (import's checking pass) does not skew it.
+final class CountProgressLine: @unchecked Sendable {  // `first` is set once, under the line's own lock
     private let line = StatusLine(interval: 5, redraw: 0.2)
     private let label: String
-    private let started = Date()
+    private var first: (time: Date, done: Int)?
 
     init(_ label: String) { self.label = label }
 
     func update(_ done: Int, _ total: Int) {
         line.show(final: done == total) {
-            let elapsed = max(Date().timeIntervalSince(started), 0.001)
-            let rate = Double(done) / elapsed
+            let now = Date()
+            let start = first ?? (now, 0)
+            if first == nil { first = (now, done) }
+            let rate = Double(done - start.done) / max(now.timeIntervalSince(start.time), 0.001)
             var text = (line.terminal ? StatusLine.bar(total > 0 ? Double(done) / Double(total) : 1) + " " : "") + label
-            text += ": \(done)/\(total), " + String(format: "%.0f/s", rate)
+            text += ": \(done)/\(total)"
+            if rate > 0 { text += String(format: ", %.0f/s", rate) }
             if done < total, rate > 0 { text += ", ETA " + IndexProgressLine.duration(Double(total - done) / rate) }
             return text
         }

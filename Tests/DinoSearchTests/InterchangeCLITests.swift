@@ -177,4 +177,40 @@ import Testing
             #expect(stored.map(\.bitPattern) == expected.map(\.bitPattern), "\(record.path)")
         }
     }
+
+    /// `rebuild --layout`: exact, ivf, any Faiss factory string; a bad one is refused and the index kept.
+    @Test func rebuildWithANamedLayout() throws {
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let dimension = 32, total = 3000
+        let writer = try InterchangeWriter(directory: dir.path + "/vectors", model: "test-model", dimension: dimension)
+        var generator = ClusteredVectors(dimension: dimension, clusters: 40, seed: 3)
+        for i in 0..<total { try writer.append(Interchange.Record(path: "/img/\(i).jpg"), vector: generator.next()) }
+        try writer.finish()
+        let cli = CLI(store: dir.store)
+        #expect(try cli.run("import", dir.path + "/vectors").status == 0)
+
+        func layout(after arguments: String...) throws -> String? {
+            let result = try cli.run(["rebuild", "--json"] + arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return (result.json as? JSON)?["layout"] as? String
+        }
+        /// Every stored vector of the first rows finds its own image first.
+        func selfMatches() throws -> Bool {
+            let answers = try #require(try cli.run("query", "--vectors", dir.path + "/vectors/vectors.npy", "-k", "1", "--json").json as? [JSON])
+            return answers.enumerated().allSatisfy { row, answer in
+                ((answer["results"] as? [JSON])?.first?["path"] as? String) == "/img/\(row).jpg"
+            }
+        }
+        #expect(try layout(after: "--layout", "ivf")?.hasPrefix("IVF128,PQ16x4fs, nprobe 128, trained on 3000") == true)
+        #expect(try selfMatches())
+        #expect(try layout(after: "--layout", "IVF64,Flat")?.hasPrefix("IVF64,Flat, nprobe 64") == true)
+        #expect(try layout(after: "--layout", "HNSW16") == "IDMap2,HNSW16")
+        #expect(try selfMatches())
+        let bad = try cli.run("rebuild", "--layout", "NoSuchIndex")
+        #expect(bad.status == 1 && bad.stderr.contains("NoSuchIndex"), "\(bad.stderr)")
+        #expect(try (cli.run("stats", "--json").json as? JSON)?["layout"] as? String == "IDMap2,HNSW16")
+        #expect(try layout(after: "--layout", "exact") == "IDMap2,Flat")
+        #expect(try layout() == "IDMap2,Flat", "3000 images: exact is the recommended layout")
+    }
 }

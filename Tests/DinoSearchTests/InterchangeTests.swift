@@ -160,6 +160,33 @@ import Testing
         #expect(store.index.count == 120, "replaced vectors left the index")
     }
 
+    /// An import that takes a store past the exact layout trains the IVF index first, on rows of the catalog and
+    /// the folder both, and adds every row to it.
+    @Test func anImportPastTheExactLimitTrainsTheIndexFirst() throws {
+        let dir = TemporaryDirectory()
+        let d = 64, before = 20_000, incoming = IndexLayout.exactLimit
+        let store = try Store(at: dir.store, dimension: d, model: "m")
+        var generator = ClusteredVectors(dimension: d, clusters: 200, seed: 5)
+        try store.add((0..<before).map { NewImage(path: "/old/\($0)", vector: generator.next()) })
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let writer = try InterchangeWriter(directory: dir.path + "/big", model: "m", dimension: d)
+        var rows: [[Float]] = []
+        for i in 0..<incoming {
+            rows.append(generator.next())
+            try writer.append(Interchange.Record(path: "/new/\(i)"), vector: rows[i])
+        }
+        try writer.finish()
+        #expect(try store.import(from: dir.path + "/big", batchSize: 5000) == ImportSummary(added: incoming))
+        let stats = try store.stats()
+        #expect(stats.layout.hasPrefix("IVF1024,PQ32x4fs, nprobe 128, trained on 100000"), "\(stats.layout)")
+        #expect(stats.indexedVectors == before + incoming && !stats.rebuildAdvised)
+        // Each row is found, or a tie as close as itself (float16-rounded clusters have near-copies).
+        for i in stride(from: 0, to: incoming, by: 997) {
+            let hit = try #require(try store.search(rows[i], k: 1).first)
+            #expect(hit.record.path == "/new/\(i)" || hit.score >= 0.9999, "row \(i): \(hit.record.path) \(hit.score)")
+        }
+    }
+
     @Test func aPathTwiceInOneBatchIsStoredOnce() throws {
         let dir = TemporaryDirectory()
         let store = try Store(at: dir.store, dimension: dimension, model: "m")

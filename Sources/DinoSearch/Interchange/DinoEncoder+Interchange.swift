@@ -23,13 +23,14 @@ extension DinoEncoder {
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> EmbedSummary {
         let writer = try InterchangeWriter(directory: directory, model: fingerprint, dimension: architecture.width)
+        let batchSize = max(1, batchSize)
         var summary = EmbedSummary()
         do {
             var done = 0
-            for start in stride(from: 0, to: paths.count, by: max(1, batchSize)) {
+            for start in stride(from: 0, to: paths.count, by: batchSize) {
                 var records: [Interchange.Record] = []
                 var images: [PreparedImage] = []
-                for path in paths[start..<min(start + max(1, batchSize), paths.count)] {
+                for path in paths[start..<min(start + batchSize, paths.count)] {
                     let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
                     do {
                         let status = FileStatus(absolute)
@@ -39,7 +40,7 @@ extension DinoEncoder {
                             path: absolute, size: Int64(bytes.count), modified: status?.modified,
                             hash: SearchEngine.contentHash(bytes), width: image.width, height: image.height))
                         images.append(image)
-                    } catch let error as ImageError {
+                    } catch {  // an ImageError: the file is skipped and listed
                         let failure = Interchange.Failure(path: absolute, reason: error.message)
                         summary.failed.append(failure)
                         writer.recordFailure(failure)

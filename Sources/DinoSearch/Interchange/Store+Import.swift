@@ -21,8 +21,8 @@ extension Store {
     /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
     /// anything is wrong: the error names the file and line. Then it is added in batches of `batchSize`, one
     /// transaction each: a path already stored is replaced, or left alone when nothing about it changed, so an
-    /// import is idempotent and one killed halfway finishes when run again. A store that outgrows its index layout
-    /// is rebuilt with the recommended one at the end.
+    /// import is idempotent and one killed halfway finishes when run again. A store the import takes past its
+    /// index layout gets the recommended one first, trained on a sample drawn across the catalog and the folder.
     /// - Parameter progress: called with (done, total) after each batch.
     public func `import`(
         from directory: String, batchSize: Int = 1000, progress: ((Int, Int) -> Void)? = nil
@@ -57,6 +57,15 @@ extension Store {
             throw StoreError(.malformed, path: records.path, "has \(lines) lines; vectors.npy has \(matrix.rows) rows")
         }
 
+        // A store this import takes past its layout is re-laid first, trained across the catalog and the folder:
+        // the rows then go straight into the final index instead of growing an exact one of everything.
+        let (current, stored) = (indexLock.withShared { index.layout }, count)
+        if current.rebuildAdvised(count: stored + matrix.rows, dimension: dimension) {
+            try writer.withLock { (_) throws(StoreError) in
+                try rebuildIndex(layout: .recommended(for: stored + matrix.rows, dimension: dimension), save: true, incoming: matrix)
+            }
+        }
+
         var summary = ImportSummary()
         var batch: [NewImage] = []
         func commitBatch() throws(StoreError) {
@@ -79,7 +88,6 @@ extension Store {
         }
         if !batch.isEmpty { try commitBatch() }
         try flush()
-        if let stats = try? stats(), stats.rebuildAdvised { try rebuild() }
         return summary
     }
 }
