@@ -16,6 +16,7 @@ extension Store {
         var id: UInt64 {
             switch self { case .added(let id), .replaced(let id), .unchanged(let id): id }
         }
+        var isUnchanged: Bool { self == .unchanged(id) }
     }
 
     /// Stores a batch in one transaction. With `keepingUnchanged`, an image whose path is stored with the same
@@ -50,7 +51,7 @@ extension Store {
                     try txn.put("vectors", Catalog.key(id), vector)
                     outcomes.append(old == nil ? .added(id) : .replaced(id))
                 }
-                let written = outcomes.filter { $0 != .unchanged($0.id) }.map(\.id)
+                let written = outcomes.filter { !$0.isUnchanged }.map(\.id)
                 try Catalog.log(txn, replaced + written, info: &info)
                 try Catalog.setInfo(txn, info)
                 return (outcomes, replaced, info.sequence)
@@ -58,7 +59,7 @@ extension Store {
             // A path given twice in one batch replaces an id of this very batch: only survivors enter the index.
             let gone = Set(replaced)
             var ids: [Int64] = [], added: [Float] = []
-            for (outcome, vector) in zip(outcomes, vectors) where outcome != .unchanged(outcome.id) && !gone.contains(outcome.id) {
+            for (outcome, vector) in zip(outcomes, vectors) where !outcome.isUnchanged && !gone.contains(outcome.id) {
                 ids.append(Int64(bitPattern: outcome.id))
                 added += vector.withUnsafeBytes { Catalog.decode($0) }
             }

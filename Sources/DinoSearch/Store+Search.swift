@@ -43,11 +43,9 @@ extension Store {
                 var scored: [(score: Float, id: UInt64)] = []
                 scored.reserveCapacity(candidates.count)
                 let vectors = txn.dbi("vectors")
-                // In id order: neighbouring keys share B-tree pages.
-                let ids = candidates.map { UInt64(bitPattern: $0.id) }.sorted()
                 try queries.withUnsafeBufferPointer { all throws(StoreError) in
                     let query = UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)])
-                    for id in ids {
+                    for id in candidates.map({ UInt64(bitPattern: $0.id) }) {
                         guard let score = try txn.withValue(vectors, id: id, { Catalog.cosine(query, $0) }),
                               let score, minimumScore.map({ score >= $0 }) ?? true
                         else { continue }

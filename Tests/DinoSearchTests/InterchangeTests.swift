@@ -187,6 +187,22 @@ import Testing
         }
     }
 
+    /// Only paths the store lacks count toward the layout an import plans for: importing the same 60k rows twice
+    /// keeps the exact layout (counting every row would plan for 120k, past the exact limit, and re-lay the index).
+    @Test func reimportingKeepsTheLayout() throws {
+        let dir = TemporaryDirectory()
+        let d = 16, n = IndexLayout.exactLimit * 6 / 10
+        let store = try Store(at: dir.store, dimension: d, model: "m")
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let writer = try InterchangeWriter(directory: dir.path + "/rows", model: "m", dimension: d)
+        var generator = ClusteredVectors(dimension: d, clusters: 50, seed: 9)
+        for i in 0..<n { try writer.append(Interchange.Record(path: "/p/\(i)"), vector: generator.next()) }
+        try writer.finish()
+        #expect(try store.import(from: dir.path + "/rows", batchSize: 5000) == ImportSummary(added: n))
+        #expect(try store.import(from: dir.path + "/rows", batchSize: 5000) == ImportSummary(unchanged: n))
+        #expect(try store.stats().layout == IndexLayout.exact.factory)
+    }
+
     @Test func aPathTwiceInOneBatchIsStoredOnce() throws {
         let dir = TemporaryDirectory()
         let store = try Store(at: dir.store, dimension: dimension, model: "m")

@@ -19,7 +19,7 @@ extension Store {
     ///
     /// The whole folder is checked first — `store.json` against this store's model and dimension, every line of
     /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
-    /// anything is wrong: the error names the file and line. Then it is added in batches of `batchSize`, one
+    /// anything is wrong: the error names the file and line. The same pass counts the paths not yet stored. Then it is added in batches of `batchSize`, one
     /// transaction each: a path already stored is replaced, or left alone when nothing about it changed, so an
     /// import is idempotent and one killed halfway finishes when run again. A store the import takes past its
     /// index layout gets the recommended one first, trained on a sample drawn across the catalog and the folder.
@@ -44,14 +44,17 @@ extension Store {
         }
         let records = try RecordLines(directory: directory)
 
-        // Check everything before writing anything.
-        var lines = 0
+        // Check everything before writing anything, and count the paths the store does not hold yet.
+        var lines = 0, newPaths = 0
         var checking = SequentialRows(matrix)
-        try records.forEach { (line, record) throws(StoreError) in
-            lines = line
-            guard line <= matrix.rows else { return }
-            let place = "\(vectorsPath) row \(line - 1) (records.jsonl line \(line), \(record.path))"
-            _ = try storable(checking.row(line - 1), path: place)
+        try catalog.environment.read { txn throws(StoreError) in
+            try records.forEach { (line, record) throws(StoreError) in
+                lines = line
+                guard line <= matrix.rows else { return }
+                let place = "\(vectorsPath) row \(line - 1) (records.jsonl line \(line), \(record.path))"
+                _ = try storable(checking.row(line - 1), path: place)
+                if try txn.get("paths", Data(record.path.utf8)) == nil { newPaths += 1 }
+            }
         }
         guard lines == matrix.rows else {
             throw StoreError(.malformed, path: records.path, "has \(lines) lines; vectors.npy has \(matrix.rows) rows")
@@ -59,10 +62,10 @@ extension Store {
 
         // A store this import takes past its layout is re-laid first, trained across the catalog and the folder:
         // the rows then go straight into the final index instead of growing an exact one of everything.
-        let (current, stored) = (indexLock.withShared { index.layout }, count)
-        if current.rebuildAdvised(count: stored + matrix.rows, dimension: dimension) {
+        let (current, planned) = (indexLock.withShared { index.layout }, count + newPaths)
+        if current.rebuildAdvised(count: planned, dimension: dimension) {
             try writer.withLock { (_) throws(StoreError) in
-                try rebuildIndex(layout: .recommended(for: stored + matrix.rows, dimension: dimension), save: true, incoming: matrix)
+                try rebuildIndex(layout: .recommended(for: planned, dimension: dimension), save: true, incoming: matrix)
             }
         }
 
