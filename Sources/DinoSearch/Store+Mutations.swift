@@ -154,7 +154,7 @@ extension Store {
         if total >= Self.saveEvery { try saveIndex() }
     }
 
-    private func requireWritable() throws(StoreError) {
+    func requireWritable() throws(StoreError) {
         guard mode == .readWrite else { throw StoreError(.io, path: directory, "store is open read-only") }
     }
 

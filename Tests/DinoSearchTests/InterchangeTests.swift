@@ -264,6 +264,9 @@ import Testing
             #expect(store.index.count == 5)
         }
         #expect(try store.import(from: good) == ImportSummary(added: 50))
+        let readOnly = try Store(at: dir.store, mode: .readOnly)
+        let refused = try #require(throws: StoreError.self) { try readOnly.import(from: good) }
+        #expect(refused.message.contains("read-only"), "\(refused)")
     }
 
     @Test func searchByMatrixRowsNamesABadRow() throws {

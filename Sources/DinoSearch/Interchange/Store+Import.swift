@@ -19,14 +19,16 @@ extension Store {
     ///
     /// The whole folder is checked first — `store.json` against this store's model and dimension, every line of
     /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
-    /// anything is wrong: the error names the file and line. The same pass counts the paths not yet stored. Then it is added in batches of `batchSize`, one
-    /// transaction each: a path already stored is replaced, or left alone when nothing about it changed, so an
-    /// import is idempotent and one killed halfway finishes when run again. A store the import takes past its
-    /// index layout gets the recommended one first, trained on a sample drawn across the catalog and the folder.
+    /// anything is wrong: the error names the file and line. The same pass counts the paths not yet stored. Then
+    /// the rows are added in batches of `batchSize`, one transaction each: a path already stored is replaced, or
+    /// left alone when nothing about it changed, so an import is idempotent and one killed halfway finishes when
+    /// run again. A store the import takes past its index layout gets the recommended one first, trained on a
+    /// sample drawn across the catalog and the folder.
     /// - Parameter progress: called with (done, total) after each batch.
     public func `import`(
         from directory: String, batchSize: Int = 1000, progress: ((Int, Int) -> Void)? = nil
     ) throws(StoreError) -> ImportSummary {
+        try requireWritable()
         let manifest = try Interchange.manifest(in: directory)
         guard manifest.model == model else {
             throw StoreError(.modelMismatch, path: directory,
