@@ -45,9 +45,12 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
     /// a vector at 384-d), visiting `nprobe(lists:)` lists and re-ranking 10 candidates per result (at least 100).
     public static func ivf(lists: Int, dimension: Int) -> IndexLayout {
         let m = dimension % 2 == 0 ? dimension / 2 : dimension
-        return IndexLayout(
-            factory: "IVF\(lists),PQ\(m)x4fs", nprobe: nprobe(lists: lists), candidatesPerResult: 10,
-            minimumCandidates: 100, trainedOn: 0)
+        return reranked("IVF\(lists),PQ\(m)x4fs", nprobe: nprobe(lists: lists))
+    }
+
+    /// An approximate layout whose candidates are re-ranked exactly: 10 per result, at least 100 (Indexes/README.md).
+    static func reranked(_ factory: String, nprobe: Int?) -> IndexLayout {
+        IndexLayout(factory: factory, nprobe: nprobe, candidatesPerResult: 10, minimumCandidates: 100, trainedOn: 0)
     }
 
     /// Lists visited per query: at least 128, and an eighth of them past 1,024 lists. With 100 candidates
@@ -78,21 +81,19 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
 
 extension IndexLayout {
     /// The layout a user names (`dinosearch rebuild --layout`): "exact"; "ivf", the IVF layout recommended for
-    /// `count` vectors; or a Faiss factory string. An IVF factory ("IVF1024,PQ96x4fs", "IVF4096,SQ8") visits a
-    /// `nprobe(lists:)` of its lists; another ("HNSW32", "PQ48") is wrapped in IDMap2 so it keeps the store's ids. Every
-    /// layout but exact has its candidates re-ranked with the stored vectors. Faiss checks the string when the
-    /// index is built.
+    /// `count` vectors; or a Faiss factory string. An IVF factory ("IVF1024,PQ96x4fs", "IVF4096,SQ8") visits as
+    /// many lists as `nprobe(lists:)` says; another ("HNSW32", "PQ48") is wrapped in IDMap2 so it keeps the store's
+    /// ids. Every layout but exact has its candidates re-ranked with the stored vectors. Faiss checks the string
+    /// when the index is built.
     public init(named name: String, count: Int, dimension: Int) {
         switch name.lowercased() {
         case "exact", "flat", IndexLayout.exact.factory.lowercased(): self = .exact
         case "ivf": self = .ivf(for: max(count, 1), dimension: dimension)
         default:
             if let lists = Self.lists(in: name) {
-                self = IndexLayout(factory: name, nprobe: Self.nprobe(lists: lists), candidatesPerResult: 10,
-                                   minimumCandidates: 100, trainedOn: 0)
+                self = .reranked(name, nprobe: Self.nprobe(lists: lists))
             } else {
-                self = IndexLayout(factory: name.hasPrefix("IDMap") ? name : "IDMap2," + name, nprobe: nil,
-                                   candidatesPerResult: 10, minimumCandidates: 100, trainedOn: 0)
+                self = .reranked(name.hasPrefix("IDMap") ? name : "IDMap2," + name, nprobe: nil)
             }
         }
     }

@@ -122,19 +122,20 @@ public final class InterchangeWriter {
     public let dimension: Int
     private let staging: String
     private let vectors: NumpyWriter
-    private let records: FileHandle
+    private let records: BufferedFile
     private var failures: [Interchange.Failure] = []
     private let encoder = JSONEncoder()
-    private var lines = Data()
 
     /// Starts a folder at `directory`, which must not exist or be empty.
     public init(directory: String, model: String, dimension: Int) throws(StoreError) {
         let directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         let fm = FileManager.default
-        if let contents = try? fm.contentsOfDirectory(atPath: directory), !contents.isEmpty {
-            throw StoreError(.io, path: directory, "is not empty; choose a new folder (nothing was written)")
-        } else if fm.fileExists(atPath: directory) && (try? fm.contentsOfDirectory(atPath: directory)) == nil {
-            throw StoreError(.io, path: directory, "exists and is not a folder")
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: directory, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw StoreError(.io, path: directory, "exists and is not a folder") }
+            guard (try? fm.contentsOfDirectory(atPath: directory))?.isEmpty == true else {
+                throw StoreError(.io, path: directory, "is not empty; choose a new folder (nothing was written)")
+            }
         }
         self.directory = directory
         self.model = model
@@ -151,15 +152,9 @@ public final class InterchangeWriter {
             throw StoreError(.io, path: directory, "cannot be created (\(error.localizedDescription))")
         }
         vectors = try NumpyWriter(path: (staging as NSString).appendingPathComponent(Interchange.vectorsFile), columns: dimension)
-        let recordsPath = (staging as NSString).appendingPathComponent(Interchange.recordsFile)
-        guard fm.createFile(atPath: recordsPath, contents: nil), let records = FileHandle(forWritingAtPath: recordsPath) else {
-            throw StoreError(.io, path: recordsPath, "cannot be created")
-        }
-        self.records = records
+        records = try BufferedFile(path: (staging as NSString).appendingPathComponent(Interchange.recordsFile))
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
-
-    deinit { try? records.close() }
 
     /// Rows written so far.
     public var count: Int { vectors.rows }
@@ -170,9 +165,8 @@ public final class InterchangeWriter {
             throw StoreError(.dimensionMismatch, path: record.path, "vector has \(vector.count) dimensions, not \(dimension)")
         }
         try vectors.append(vector)
-        lines += try! encoder.encode(record)
-        lines.append(0x0A)
-        if lines.count >= 1 << 20 { try drainLines() }
+        try records.write(try! encoder.encode(record))
+        try records.write(CollectionOfOne(0x0A))
     }
 
     /// Notes an image that could not be embedded (written to `failures.jsonl` when there are any).
@@ -180,12 +174,10 @@ public final class InterchangeWriter {
 
     /// Flushes both files, writes `store.json` and failures, and moves the folder into place.
     public func finish() throws(StoreError) {
-        try drainLines()
         try vectors.finish()
+        try records.finish()
         let manifest = Interchange.Manifest(model: model, dimension: dimension, count: vectors.rows)
         do {
-            try records.synchronize()
-            try records.close()
             if !failures.isEmpty {
                 let text = failures.map { String(decoding: try! encoder.encode($0), as: UTF8.self) + "\n" }.joined()
                 try Data(text.utf8).write(to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent(Interchange.failuresFile)))
@@ -202,16 +194,6 @@ public final class InterchangeWriter {
 
     /// Abandons the folder: removes what was written.
     public func discard() {
-        try? records.close()
         try? FileManager.default.removeItem(atPath: staging)
-    }
-
-    private func drainLines() throws(StoreError) {
-        do {
-            try records.write(contentsOf: lines)
-        } catch {
-            throw StoreError(.io, path: directory, "cannot be written (\(error.localizedDescription))")
-        }
-        lines.removeAll(keepingCapacity: true)
     }
 }

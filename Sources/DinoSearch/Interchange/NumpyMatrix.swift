@@ -166,29 +166,17 @@ public final class NumpyWriter {
     public let path: String
     public let columns: Int
     public private(set) var rows = 0
-    private let partial: String
-    private let file: FileHandle
-    private var buffer: [UInt8] = []
+    private let file: BufferedFile
 
     /// 128 bytes of magic, version, length and padded dict: enough for any shape numpy can describe.
     static let headerSize = 128
 
-    /// Creates (or truncates) `path`.
+    /// Starts the file (it appears at `path` when finished).
     public init(path: String, columns: Int) throws(StoreError) {
         self.path = path
         self.columns = columns
-        partial = path + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: partial, contents: nil),
-              let file = FileHandle(forWritingAtPath: partial)
-        else { throw StoreError(.io, path: path, "cannot be created (\(String(cString: strerror(errno))))") }
-        self.file = file
-        buffer.reserveCapacity(1 << 20)
-        buffer += Self.header(rows: 0, columns: columns)
-    }
-
-    deinit {
-        try? file.close()
-        try? FileManager.default.removeItem(atPath: partial)  // unfinished: leave nothing behind
+        file = try BufferedFile(path: path)
+        try file.write(Self.header(rows: 0, columns: columns))
     }
 
     /// The version 1.0 header for an N×D little-endian float32 C-order array, padded to `headerSize`.
@@ -202,32 +190,12 @@ public final class NumpyWriter {
     /// Appends one row of `columns` values.
     public func append(_ row: [Float]) throws(StoreError) {
         precondition(row.count == columns, "row of \(row.count) values for a matrix of \(columns) columns")
-        for value in row { withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer += $0 } }
+        try file.write(row.map(\.bitPattern.littleEndian).withUnsafeBytes { Array($0) })
         rows += 1
-        if buffer.count >= 1 << 20 { try drain() }
     }
 
-    /// Writes what is buffered, then the header with the final row count, and flushes the file to disk.
+    /// Writes the header with the final row count and puts the file in place.
     public func finish() throws(StoreError) {
-        try drain()
-        do {
-            try file.seek(toOffset: 0)
-            try file.write(contentsOf: Self.header(rows: rows, columns: columns))
-            try file.synchronize()
-        } catch {
-            throw StoreError(.io, path: path, "cannot be written (\(error.localizedDescription))")
-        }
-        guard rename(partial, path) == 0 else {
-            throw StoreError(.io, path: path, "cannot be put in place (\(String(cString: strerror(errno))))", code: errno)
-        }
-    }
-
-    private func drain() throws(StoreError) {
-        do {
-            try file.write(contentsOf: buffer)
-        } catch {
-            throw StoreError(.io, path: path, "cannot be written (\(error.localizedDescription))")
-        }
-        buffer.removeAll(keepingCapacity: true)
+        try file.finish(rewritingStartWith: Self.header(rows: rows, columns: columns))
     }
 }
