@@ -1,6 +1,8 @@
 #include "dino_faiss.h"
 
+#include <faiss/Clustering.h>
 #include <faiss/Index.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IVFlib.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/AuxIndexStructures.h>
@@ -133,6 +135,24 @@ int64_t dino_index_set_nprobe(dino_index *index, int64_t nprobe) {
     if (ivf == nullptr) return 0;
     if (nprobe > 0) ivf->nprobe = static_cast<size_t>(nprobe < (int64_t)ivf->nlist ? nprobe : (int64_t)ivf->nlist);
     return static_cast<int64_t>(ivf->nprobe);
+}
+
+int dino_kmeans(int dimension, int64_t n, const float *vectors, int64_t k, int iterations, int seed, float *centroids,
+                float *objective, char *error, size_t error_size) {
+    return guarded(error, error_size, [&] {
+        faiss::ClusteringParameters parameters;
+        parameters.niter = iterations;
+        parameters.seed = seed;
+        parameters.spherical = true;
+        // The caller has drawn the sample: Faiss must neither subsample it again nor warn that it is small.
+        parameters.max_points_per_centroid = 1 << 30;
+        parameters.min_points_per_centroid = 1;
+        faiss::Clustering clustering(dimension, static_cast<size_t>(k), parameters);
+        faiss::IndexFlatIP assigner(dimension);
+        clustering.train(n, vectors, assigner);
+        std::memcpy(centroids, clustering.centroids.data(), sizeof(float) * k * dimension);
+        *objective = clustering.iteration_stats.empty() ? 0 : clustering.iteration_stats.back().obj;
+    });
 }
 
 }  // extern "C"

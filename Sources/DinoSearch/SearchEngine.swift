@@ -182,7 +182,7 @@ public final class SearchEngine: Sendable {
     }
 
     /// `queryVector(contentsOf:)` on the calling thread (a Dispatch thread: it reads the store and may run the model).
-    private func queryVector(at path: String) throws -> [Float] {
+    func queryVector(at path: String) throws -> [Float] {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         if let record = try store.record(path: absolute), let status = FileStatus(absolute),
            status.size == record.fileSize, status.modified == record.modified,

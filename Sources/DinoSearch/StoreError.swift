@@ -24,6 +24,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case index
         /// An interchange file (`vectors.npy`, `records.jsonl`, `store.json`) is malformed; the message names the line.
         case malformed
+        /// A request does not fit the store: more clusters than images, a threshold outside [−1, 1], an empty store.
+        case invalidArgument
     }
 
     public var kind: Kind

@@ -12,7 +12,8 @@ struct Dinosearch: AsyncParsableCommand {
         abstract: "Image retrieval with DINOv2 embeddings, a Faiss index and an LMDB catalog.",
         version: version,
         subcommands: [
-            Index.self, Query.self, Embed.self, Export.self, Import.self, Stats.self, Remove.self, Rebuild.self, Model.self,
+            Index.self, Query.self, Duplicates.self, Retrieve.self, Cluster.self, Embed.self, Export.self, Import.self, Stats.self,
+            Remove.self, Rebuild.self, Model.self,
         ])
 
     /// ArgumentParser's own entry point, except that bad usage exits 2 (the documented contract) rather than

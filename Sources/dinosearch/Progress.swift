@@ -1,3 +1,4 @@
+import ArgumentParser
 import DinoSearch
 import Foundation
 
@@ -114,4 +115,60 @@ final class CountProgressLine: @unchecked Sendable {  // `first` is set once, un
     }
 
     func finish() { line.finish() }
+}
+
+/// Progress of a whole-store operation (duplicates, cluster): one counted line per stage, with rate and ETA.
+final class CurationProgressLine: @unchecked Sendable {  // `current` is only touched under `lock`
+    private let lock = NSLock()
+    private var current: (stage: CurationProgress.Stage, line: CountProgressLine)?
+
+    func update(_ progress: CurationProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        if current?.stage != progress.stage {
+            current?.line.finish()
+            current = (progress.stage, CountProgressLine(Self.label(progress.stage)))
+        }
+        current?.line.update(progress.done, progress.total)
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        current?.line.finish()
+    }
+
+    static func label(_ stage: CurationProgress.Stage) -> String {
+        switch stage {
+        case .neighbors: "searching neighbours"
+        case .sampling: "reading the k-means sample"
+        case .assigning: "assigning to clusters"
+        }
+    }
+}
+
+/// Runs a whole-store operation so that Ctrl-C cancels it: the library stops between chunks, the command says
+/// so and exits 130 (these operations only read the store, so nothing is left half-done). A second Ctrl-C quits.
+func cancellingOnInterrupt<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await work() }
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+        if task.isCancelled {
+            signal(SIGINT, SIG_DFL)
+            raise(SIGINT)
+        }
+        task.cancel()
+    }
+    source.resume()
+    defer {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+    do {
+        return try await task.value
+    } catch is CancellationError {
+        warn("interrupted")
+        throw ExitCode(130)
+    }
 }

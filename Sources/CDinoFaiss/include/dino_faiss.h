@@ -55,6 +55,12 @@ int dino_index_search(const dino_index *index, int64_t n, const float *queries, 
 /// force; returns 0 for indexes without inverted lists.
 int64_t dino_index_set_nprobe(dino_index *index, int64_t nprobe);
 
+/// Spherical k-means (faiss::Clustering, inner product, centroids renormalised each iteration) of n row-major
+/// vectors into k centroids, trained on exactly those vectors (the caller samples). `centroids` receives k × dimension
+/// floats; `objective` the sum over the vectors of the inner product with their centroid after the last iteration.
+int dino_kmeans(int dimension, int64_t n, const float *vectors, int64_t k, int iterations, int seed, float *centroids,
+                float *objective, char *error, size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,77 @@
+import Foundation
+
+/// The near-duplicate graph of a store: for every stored vector its `neighbors` nearest through the store's own
+/// index (exact Faiss search up to 100k vectors, IVF-PQ above), each candidate re-scored exactly against its
+/// stored vector, and only the pairs at or above a threshold kept. Computed in chunks of queries, so memory is the
+/// kept edges and one chunk: no N×N matrix ever exists.
+struct NeighborGraph {
+    /// Stored ids, ascending; graph nodes are indices into it.
+    var ids: [UInt64]
+    /// Undirected edges between node indices (a < b), each once, with the cosine of the two stored vectors.
+    var edges: [(a: Int32, b: Int32, score: Float)]
+
+    /// Queries per Faiss call: large enough for BLAS and Faiss's OpenMP to be efficient, small enough that a
+    /// cancellation or a progress line comes every second or so at 1M vectors.
+    static let chunk = 4096
+
+    /// The node index of a stored id, if it is a node.
+    func node(_ id: UInt64) -> Int? {
+        var low = 0, high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ids[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        return low < ids.count && ids[low] == id ? low : nil
+    }
+}
+
+extension Store {
+    /// Builds the graph of pairs whose cosine is at least `threshold`, searching `neighbors` per vector.
+    func neighborGraph(
+        threshold: Float, neighbors: Int, cancel: CancellationFlag?, progress: CurationProgressHandler?
+    ) throws -> NeighborGraph {
+        let total = count
+        let stage = StageProgress(stage: .neighbors, total: total, handler: progress)
+        stage.report(0)
+        var ids: [UInt64] = []
+        ids.reserveCapacity(total)
+        var pairs: [(a: UInt64, b: UInt64, score: Float)] = []
+        if mode == .readOnly { try refresh() }
+        try forEachVectorChunk(chunk: NeighborGraph.chunk, cancel: cancel) { chunkIDs, vectors in
+            ids += chunkIDs
+            // One more than asked: a vector usually finds itself first.
+            let candidates = try indexLock.withShared { () throws(StoreError) in
+                try index.search(vectors, k: min(neighbors + 1, max(index.count, 1)))
+            }
+            // Approximate scores from IVF-PQ are only a ranking: every candidate is re-scored on its stored vector.
+            try catalog.environment.read { txn throws(StoreError) in
+                let table = txn.dbi("vectors")
+                try vectors.withUnsafeBufferPointer { all throws(StoreError) in
+                    for (row, list) in candidates.enumerated() {
+                        let id = chunkIDs[row]
+                        let query = UnsafeBufferPointer(rebasing: all[(row * dimension)..<((row + 1) * dimension)])
+                        for candidate in list {
+                            let other = UInt64(bitPattern: candidate.id)
+                            guard other != id, let score = try txn.withValue(table, id: other, { Catalog.cosine(query, $0) }),
+                                  let score, score >= threshold
+                            else { continue }
+                            pairs.append((min(id, other), max(id, other), score))
+                        }
+                    }
+                }
+            }
+            stage.report(ids.count)
+        }
+        // Each pair may have been found from both ends: keep it once.
+        pairs.sort { $0.a != $1.a ? $0.a < $1.a : $0.b < $1.b }
+        var graph = NeighborGraph(ids: ids, edges: [])
+        var previous: (UInt64, UInt64)? = nil
+        for pair in pairs where previous.map({ $0 != (pair.a, pair.b) }) ?? true {
+            previous = (pair.a, pair.b)
+            // An image added after the scan passed its id is not a node; its pairs wait for the next run.
+            guard let a = graph.node(pair.a), let b = graph.node(pair.b) else { continue }
+            graph.edges.append((Int32(a), Int32(b), pair.score))
+        }
+        return graph
+    }
+}
