@@ -58,6 +58,19 @@ final class VectorIndex: @unchecked Sendable {
         }
     }
 
+    /// An independent copy (through Faiss's own serialisation, which every index type supports) that visits
+    /// `nprobe` lists per search: a whole-store job can trade recall for speed without touching the shared index.
+    func copy(nprobe: Int?) throws(StoreError) -> VectorIndex {
+        var bytes: [UInt8] = []
+        try serialize { chunk in
+            bytes.append(contentsOf: chunk)
+            return true
+        }
+        var layout = layout
+        layout.nprobe = nprobe
+        return try bytes.withUnsafeBytes { raw in Result { () throws(StoreError) in try Self.deserialize(raw, layout: layout) } }.get()
+    }
+
     var dimension: Int { Int(dino_index_dimension(handle)) }
     var count: Int { Int(dino_index_count(handle)) }
     var isTrained: Bool { dino_index_is_trained(handle) != 0 }

@@ -23,6 +23,11 @@ struct Duplicates: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Neighbours searched per image (the DINOv2 paper used 64).", valueName: "k"))
     var neighbors = DuplicateParameters().neighbors
 
+    @Option(help: ArgumentHelp(
+        "IVF lists visited per neighbour search on a large store (default: at least 32, a 64th of the lists).",
+        valueName: "n"))
+    var nprobe: Int?
+
     @Option(help: ArgumentHelp("Keep images under this folder before any other (repeatable).", valueName: "dir"))
     var keepIn: [String] = []
 
@@ -39,6 +44,7 @@ struct Duplicates: AsyncParsableCommand {
     func validate() throws {
         guard (-1...1).contains(threshold) else { throw ValidationError("'--threshold' must be between -1 and 1") }
         guard neighbors >= 1 else { throw ValidationError("'--neighbors' must be at least 1") }
+        if let nprobe, nprobe < 1 { throw ValidationError("'--nprobe' must be at least 1") }
         if nul && !redundant { throw ValidationError("'-0' goes with '--redundant'") }
         if redundant && options.json { throw ValidationError("'--redundant' and '--json' are mutually exclusive") }
         if !against.isEmpty && (redundant || !keepIn.isEmpty) {
@@ -59,7 +65,7 @@ struct Duplicates: AsyncParsableCommand {
         let report: DuplicateReport
         do {
             let store = try Store(at: options.storeDirectory, mode: .readOnly)
-            let parameters = DuplicateParameters(threshold: threshold, neighbors: neighbors, keepIn: keepIn)
+            let parameters = DuplicateParameters(threshold: threshold, neighbors: neighbors, keepIn: keepIn, nprobe: nprobe)
             report = try await cancellingOnInterrupt { try await store.duplicates(parameters, progress: bar.update) }
             bar.finish()
         } catch let exit as ExitCode {

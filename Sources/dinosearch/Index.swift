@@ -72,17 +72,9 @@ struct Index: ParsableCommand {
     /// The first Ctrl-C asks the run to stop after the batch in flight; a second one quits at once
     /// (still safe: every committed batch is in the catalog, and the index file is rebuilt from it if needed).
     static func stopOnInterrupt(_ stop: IndexStop) -> DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if stop.isRequested {
-                signal(SIGINT, SIG_DFL)
-                raise(SIGINT)
-            }
+        onInterrupt(alreadyAsked: { stop.isRequested }) {
             stop.request()
             warn("stopping after the current batch (Ctrl-C again to quit now)")
         }
-        source.resume()
-        return source
     }
 }

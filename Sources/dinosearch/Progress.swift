@@ -151,18 +151,9 @@ final class CurationProgressLine: @unchecked Sendable {  // `current` is only to
 /// so and exits 130 (these operations only read the store, so nothing is left half-done). A second Ctrl-C quits.
 func cancellingOnInterrupt<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
     let task = Task { try await work() }
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler {
-        if task.isCancelled {
-            signal(SIGINT, SIG_DFL)
-            raise(SIGINT)
-        }
-        task.cancel()
-    }
-    source.resume()
+    let interrupt = onInterrupt(alreadyAsked: { task.isCancelled }) { task.cancel() }
     defer {
-        source.cancel()
+        interrupt.cancel()
         signal(SIGINT, SIG_DFL)
     }
     do {
@@ -171,4 +162,20 @@ func cancellingOnInterrupt<T: Sendable>(_ work: @escaping @Sendable () async thr
         warn("interrupted")
         throw ExitCode(130)
     }
+}
+
+/// Calls `ask` on Ctrl-C; a Ctrl-C after `alreadyAsked()` is true quits at once, as a plain SIGINT would.
+/// Cancel the returned source when the work is over.
+func onInterrupt(alreadyAsked: @escaping @Sendable () -> Bool, _ ask: @escaping @Sendable () -> Void) -> DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+        if alreadyAsked() {
+            signal(SIGINT, SIG_DFL)
+            raise(SIGINT)
+        }
+        ask()
+    }
+    source.resume()
+    return source
 }

@@ -234,4 +234,33 @@ import Testing
         let missing = try CLI(store: library.dir.path + "/no-store").run("duplicates")
         #expect(missing.status == 1 && missing.stderr.contains("no store here yet"), "\(missing.stderr)")
     }
+
+    /// Ctrl-C during a whole-store run: the command stops between chunks and says so (exit 130).
+    @Test func interruptStopsCleanly() throws {
+        let dir = TemporaryDirectory()
+        let fingerprint = try DinoEncoder(contentsOf: CLI.fixtureModel).fingerprint
+        do {
+            let store = try Store(at: dir.store, dimension: 128, model: fingerprint)
+            var source = ClusteredVectors(dimension: 128, clusters: 50, seed: 1)
+            for start in stride(from: 0, to: 40_000, by: 5_000) {
+                try store.add((start..<(start + 5_000)).map { NewImage(path: "/p/\($0).jpg", vector: source.next()) })
+            }
+        }
+        let stderr = Pipe()
+        let process = try CLI(store: dir.store).start(["duplicates"], stderr: stderr)
+        // Wait for the first progress line (the search has begun), then press Ctrl-C.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("searching neighbours: 0/40000") {
+            let chunk = stderr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        process.interrupt()
+        seen += stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: seen, as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("dinosearch: interrupted") && !text.contains("searching neighbours: 40000/40000"), "\(text)")
+    }
 }

@@ -1,3 +1,4 @@
+import CDinoFaiss
 import DinoTestSupport
 import Foundation
 import Testing
@@ -83,6 +84,12 @@ import Testing
         func pairs(_ groups: Set<Set<UInt64>>) -> Int { groups.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
         let recall = Double(pairs(found)) / Double(pairs(truth))
         #expect(truth.count > 1500 && recall >= 0.99, "pair recall \(recall) over \(truth.count) groups")
+        // Fewer lists than the store's own: the graph searches a private copy of the index.
+        let fewer = Self.groups(try await ivf.duplicates(DuplicateParameters(threshold: 0.9, nprobe: 2)))
+        for group in fewer { #expect(group.isSubset(of: exactGroupOf[group.first!] ?? [])) }
+        let fewerRecall = Double(pairs(fewer)) / Double(pairs(truth))
+        #expect(fewerRecall >= 0.9 && fewerRecall <= recall, "pair recall \(fewerRecall) with 2 lists")
+        #expect(ivf.indexLock.withShared { dino_index_set_nprobe(ivf.index.handle, 0) } == 8, "the shared index is untouched")
     }
 
     @Test func identicalFilesAreOneGroupWhateverTheThreshold() async throws {

@@ -11,11 +11,15 @@ public struct DuplicateParameters: Sendable {
     public var neighbors: Int = 16
     /// Folders whose images are kept before any other (a reference collection).
     public var keepIn: [String] = []
+    /// IVF lists visited per neighbour search on an IVF store (nil: at least 32, a 64th of the lists, at most the
+    /// store's own setting). Raise it if a low threshold misses pairs; exact stores ignore it.
+    public var nprobe: Int? = nil
 
-    public init(threshold: Float = 0.95, neighbors: Int = 16, keepIn: [String] = []) {
+    public init(threshold: Float = 0.95, neighbors: Int = 16, keepIn: [String] = [], nprobe: Int? = nil) {
         self.threshold = threshold
         self.neighbors = neighbors
         self.keepIn = keepIn
+        self.nprobe = nprobe
     }
 }
 
@@ -80,12 +84,13 @@ extension Store {
         guard (-1...1).contains(parameters.threshold) else {
             throw StoreError(.invalidArgument, path: directory, "threshold \(parameters.threshold) is outside [-1, 1]")
         }
-        guard parameters.neighbors >= 1 else {
-            throw StoreError(.invalidArgument, path: directory, "neighbours must be at least 1")
+        guard parameters.neighbors >= 1, (parameters.nprobe ?? 1) >= 1 else {
+            throw StoreError(.invalidArgument, path: directory, "neighbours and lists to visit must be at least 1")
         }
         return try await offloadCancellable { [self] cancel in
             let graph = try neighborGraph(
-                threshold: parameters.threshold, neighbors: parameters.neighbors, cancel: cancel, progress: progress)
+                threshold: parameters.threshold, neighbors: parameters.neighbors, nprobe: parameters.nprobe,
+                cancel: cancel, progress: progress)
             var components = UnionFind(count: graph.ids.count)
             for edge in graph.edges { components.union(Int(edge.a), Int(edge.b)) }
             try joinIdenticalFiles(graph, &components)
