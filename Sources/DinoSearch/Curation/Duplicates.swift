@@ -2,9 +2,9 @@ import Foundation
 
 /// How `Store.duplicates` groups near-duplicates.
 public struct DuplicateParameters: Sendable {
-    /// Cosine at or above which two images are near-duplicates. A starting point, not a law (README: "Finding
-    /// duplicates"): 0.95 joins resized, recompressed and re-encoded copies of a photo; lower it to join burst
-    /// shots and crops, raise it towards 0.99 (Immich's CLIP setting) for only the closest copies.
+    /// Cosine at or above which two images are near-duplicates: a starting point, not tuned on real DINOv2 weights
+    /// (README, "Duplicates, retrieval and clusters"). Lower it to join burst shots and crops, raise it towards
+    /// 0.99 (Immich's setting for CLIP) for only the closest copies.
     public var threshold: Float = 0.95
     /// Neighbours searched per image (the DINOv2 paper's pipeline used 64). A group larger than this is still
     /// found whole when its members link up through each other.
@@ -56,7 +56,7 @@ public struct ScoredImage: Sendable, Hashable {
     public var score: Float
 }
 
-/// A vector to compare with the store, and the name reports give it (a file path, or `store:path`).
+/// A vector to compare with the store, and the name reports give it (the path of the image it came from).
 public struct NamedVector: Sendable {
     public var name: String
     public var vector: [Float]

@@ -7,8 +7,9 @@ import Foundation
 struct NeighborGraph {
     /// Stored ids, ascending; graph nodes are indices into it.
     var ids: [UInt64]
-    /// Undirected edges between node indices (a < b), each once, with the cosine of the two stored vectors.
-    var edges: [(a: Int32, b: Int32, score: Float)]
+    /// Undirected edges between node indices (a < b), each once: pairs whose stored vectors' cosine reached the
+    /// threshold.
+    var edges: [(a: Int32, b: Int32)]
 
     /// Queries per Faiss call: large enough for BLAS and Faiss's OpenMP to be efficient, small enough that a
     /// cancellation or a progress line comes every second or so at 1M vectors.
@@ -44,7 +45,7 @@ extension Store {
         stage.report(0)
         var ids: [UInt64] = []
         ids.reserveCapacity(total)
-        var pairs: [(a: UInt64, b: UInt64, score: Float)] = []
+        var pairs: [(a: UInt64, b: UInt64)] = []
         if mode == .readOnly { try refresh() }
         // Another nprobe than the shared index's: search a private copy (Faiss 1.7.3's fast-scan IVF takes no
         // per-search parameters), so concurrent queries keep their recall. Images added meanwhile are not in it.
@@ -55,10 +56,14 @@ extension Store {
         try forEachVectorChunk(chunk: NeighborGraph.chunk, cancel: cancel) { chunkIDs, vectors in
             ids += chunkIDs
             // One more than asked: a vector usually finds itself first.
-            let candidates = try searched?.search(vectors, k: min(neighbors + 1, max(searched!.count, 1)))
-                ?? indexLock.withShared { () throws(StoreError) in
+            let candidates: [[(score: Float, id: Int64)]]
+            if let searched {
+                candidates = try searched.search(vectors, k: min(neighbors + 1, max(searched.count, 1)))
+            } else {
+                candidates = try indexLock.withShared { () throws(StoreError) in
                     try index.search(vectors, k: min(neighbors + 1, max(index.count, 1)))
                 }
+            }
             // Approximate scores from IVF-PQ are only a ranking: every candidate is re-scored on its stored vector.
             try catalog.environment.read { txn throws(StoreError) in
                 let table = txn.dbi("vectors")
@@ -71,7 +76,7 @@ extension Store {
                             guard other != id, let score = try txn.withValue(table, id: other, { Catalog.cosine(query, $0) }),
                                   let score, score >= threshold
                             else { continue }
-                            pairs.append((min(id, other), max(id, other), score))
+                            pairs.append((min(id, other), max(id, other)))
                         }
                     }
                 }
@@ -82,11 +87,11 @@ extension Store {
         pairs.sort { $0.a != $1.a ? $0.a < $1.a : $0.b < $1.b }
         var graph = NeighborGraph(ids: ids, edges: [])
         var previous: (UInt64, UInt64)? = nil
-        for pair in pairs where previous.map({ $0 != (pair.a, pair.b) }) ?? true {
-            previous = (pair.a, pair.b)
+        for pair in pairs where previous.map({ $0 != pair }) ?? true {
+            previous = pair
             // An image added after the scan passed its id is not a node; its pairs wait for the next run.
             guard let a = graph.node(pair.a), let b = graph.node(pair.b) else { continue }
-            graph.edges.append((Int32(a), Int32(b), pair.score))
+            graph.edges.append((Int32(a), Int32(b)))
         }
         return graph
     }
