@@ -31,6 +31,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]
         ),
         .target(name: "CDinoFloat16"),
+        // LAPACK's symmetric eigen-decomposition (OpenBLAS ships LAPACK) for the patch-feature PCA.
+        .target(name: "CDinoLAPACK", linkerSettings: [.linkedLibrary("openblas")]),
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
 
         // The DINOv2 encoder: depends only on the GEMM shim, so its parity tests build without Faiss or LMDB.
@@ -43,7 +45,7 @@ let package = Package(
         .target(
             name: "DinoSearch",
             dependencies: [
-                "DinoModel", "DinoImage", "CDinoFaiss", "CDinoFloat16", "CLMDB",
+                "DinoModel", "DinoImage", "CDinoFaiss", "CDinoFloat16", "CDinoLAPACK", "CLMDB",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

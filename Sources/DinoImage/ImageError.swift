@@ -19,6 +19,8 @@ public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
         case tooLarge
         /// The image data is damaged beyond use.
         case corrupt
+        /// An image could not be written (the folder is missing or read-only, the disk is full).
+        case unwritable
     }
 
     public var kind: Kind

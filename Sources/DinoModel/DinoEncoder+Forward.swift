@@ -31,14 +31,16 @@ extension DinoEncoder {
 
         // Final LayerNorm: on every token if patches are wanted, otherwise only on the CLS rows.
         var cls = [Float](repeating: 0, count: batch * d)
-        var patches: [Float] = []
+        var patches: [Float] = [], registers: [Float] = []
         if includePatches {
             layerNorm(w.normed.pointer, x, weight: finalNormWeight.pointer, bias: finalNormBias.pointer,
                       rows: bt, width: d, epsilon: a.layerNormEpsilon)
             patches = [Float](repeating: 0, count: batch * n * d)
+            registers = [Float](repeating: 0, count: batch * r * d)
             for b in 0..<batch {
-                let image = w.normed.pointer + b * t * d
+                let image = w.normed.pointer + b * t * d  // [CLS, registers..., patches...]
                 for j in 0..<d { cls[b * d + j] = image[j] }
+                for j in 0..<(r * d) { registers[b * r * d + j] = image[d + j] }
                 for j in 0..<(n * d) { patches[b * n * d + j] = image[(1 + r) * d + j] }
             }
         } else {
@@ -49,7 +51,8 @@ extension DinoEncoder {
                 }
             }
         }
-        return EncoderOutput(batch: batch, width: d, gridRows: rows, gridColumns: columns, cls: cls, patches: patches)
+        return EncoderOutput(
+            batch: batch, width: d, gridRows: rows, gridColumns: columns, cls: cls, patches: patches, registers: registers)
     }
 
     /// Tokens of every image into the residual stream: [CLS + pos₀, registers..., patchᵢ·W + b + posᵢ].

@@ -12,8 +12,11 @@ public struct EncoderOutput: Sendable {
     public var gridRows: Int, gridColumns: Int
     /// CLS tokens after the final LayerNorm (transformers' `pooler_output`), [batch, D], not normalised.
     public var cls: [Float]
-    /// Patch tokens after the final LayerNorm, [batch, rows·columns, D]; empty unless asked for.
+    /// Patch tokens after the final LayerNorm, [batch, rows·columns, D] (row-major grid); empty unless asked for.
     public var patches: [Float]
+    /// Register tokens after the final LayerNorm, [batch, registers, D], for models that have them; empty unless
+    /// patches were asked for.
+    public var registers: [Float] = []
 
     /// Image `i`'s CLS token scaled to unit length: the vector that goes into the index.
     public func embedding(_ i: Int) -> [Float] {
@@ -160,7 +163,7 @@ public final class DinoEncoder: Sendable {
         let rows = height / p, columns = width / p
         let positions = positions(rows: rows, columns: columns)
         let workspace = takeWorkspace(batch: batch, tokens: 1 + architecture.registerCount + rows * columns)
-        defer { workspaces.withLock { $0.append(workspace) } }
+        defer { giveBack(workspace) }
         return pixels.withUnsafeBufferPointer { input in
             forward(input.baseAddress!, batch: batch, rows: rows, columns: columns, positions: positions,
                     workspace: workspace, includePatches: includePatches)
@@ -173,8 +176,23 @@ public final class DinoEncoder: Sendable {
         if let cached = resizedPositions.withLock({ $0[key] }) { return cached }
         let resized = FloatBuffer(architecture.interpolation.resize(
             positionGrid, grid: architecture.positionGrid, width: architecture.width, rows: rows, columns: columns))
-        resizedPositions.withLock { $0[key] = resized }
+        resizedPositions.withLock { cache in
+            if cache.count >= Self.keptSizes { cache.removeAll() }  // images of many sizes (patch maps): stay bounded
+            cache[key] = resized
+        }
         return resized
+    }
+
+    /// Scratch spaces and position grids kept for this many input sizes at most: one size (224²) in indexing,
+    /// many in patch maps of photos of every aspect ratio, where a 1,022-pixel input's workspace is ~300 MB.
+    static let keptSizes = 4
+
+    /// Returns a workspace to the pool, dropping the oldest beyond `keptSizes`.
+    private func giveBack(_ workspace: Workspace) {
+        workspaces.withLock { pool in
+            pool.append(workspace)
+            if pool.count > Self.keptSizes { pool.removeFirst() }
+        }
     }
 
     private func takeWorkspace(batch: Int, tokens: Int) -> Workspace {

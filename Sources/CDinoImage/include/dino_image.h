@@ -65,4 +65,9 @@ int32_t dino_exif_orientation(const uint8_t *tiff, size_t length);
 
 void dino_image_free(dino_image *image);
 
+/// Encodes 8-bit RGB (rows packed, stride 3·width) as a PNG in memory: `*out` is malloc'd (release with free),
+/// `*out_length` its size. Returns 0, or -1 with the reason in `message`.
+int dino_encode_png(const uint8_t *rgb, int32_t width, int32_t height, uint8_t **out, size_t *out_length,
+                    char *message, size_t message_size);
+
 #endif

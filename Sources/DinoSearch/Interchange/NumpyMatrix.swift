@@ -180,8 +180,12 @@ public final class NumpyWriter {
     }
 
     /// The version 1.0 header for an N×D little-endian float32 C-order array, padded to `headerSize`.
-    static func header(rows: Int, columns: Int) -> [UInt8] {
-        let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+    static func header(rows: Int, columns: Int) -> [UInt8] { header(shape: [rows, columns]) }
+
+    /// The version 1.0 header for a little-endian float32 C-order array of any shape, padded to `headerSize`.
+    static func header(shape: [Int]) -> [UInt8] {
+        let dimensions = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")  // Python's tuple
+        let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dimensions)), }"
         let padded = dict + String(repeating: " ", count: headerSize - 10 - dict.utf8.count - 1) + "\n"
         let length = UInt16(padded.utf8.count)
         return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(padded.utf8)
@@ -197,5 +201,14 @@ public final class NumpyWriter {
     /// Writes the header with the final row count and puts the file in place.
     public func finish() throws(StoreError) {
         try file.finish(rewritingStartWith: Self.header(rows: rows, columns: columns))
+    }
+
+    /// Writes a whole float32 array of `shape` (C order) as a `.npy` file, whole or not at all.
+    public static func write(_ values: [Float], shape: [Int], to path: String) throws(StoreError) {
+        precondition(values.count == shape.reduce(1, *), "values do not fill the shape")
+        let file = try BufferedFile(path: path)  // an unfinished file removes its temporary name
+        try file.write(header(shape: shape))
+        try file.write(values.map(\.bitPattern.littleEndian).withUnsafeBytes { Array($0) })
+        try file.finish()
     }
 }
