@@ -1,7 +1,8 @@
-"""PyTorch (transformers Dinov2Model) and ONNX Runtime on the same checkpoint: images/s at 224x224, medians.
+"""PyTorch (transformers Dinov2Model) and ONNX Runtime on the same checkpoint: images/s at 224x224 (or --size),
+medians.
 
 Run by Benchmarks/encoder.sh beside dinosearch's own encoder-benchmark, in the same run.
-usage: python Benchmarks/encoder_peers.py MODEL_DIR [--batches 1,8,32] [--seconds 20] [--threads 2]
+usage: python Benchmarks/encoder_peers.py MODEL_DIR [--batches 1,8,32] [--seconds 20] [--threads 2] [--size HxW]
 """
 import argparse
 import os
@@ -31,12 +32,14 @@ def main():
     ap.add_argument("--batches", default="1,8,32")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--size", default="224x224")
     args = ap.parse_args()
+    height, width = (int(v) for v in args.size.split("x"))
     torch.set_num_threads(args.threads)
     model = Dinov2Model.from_pretrained(args.model).eval()
     onnx_path = os.path.join(tempfile.mkdtemp(), "dinov2.onnx")
     with torch.no_grad():
-        torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), onnx_path, input_names=["pixel_values"],
+        torch.onnx.export(model, (torch.randn(1, 3, height, width),), onnx_path, input_names=["pixel_values"],
                           output_names=["last_hidden_state", "pooler_output"], opset_version=17,
                           dynamic_axes={"pixel_values": {0: "batch"}}, dynamo=False)
     options = ort.SessionOptions()
@@ -45,11 +48,11 @@ def main():
     print("| batch | PyTorch images/s | ONNX Runtime images/s |")
     print("|---|---|---|")
     for batch in [int(b) for b in args.batches.split(",")]:
-        x = torch.randn(batch, 3, 224, 224)
+        x = torch.randn(batch, 3, height, width)
         with torch.inference_mode():
             pt, _ = measure(lambda: model(pixel_values=x), batch, args.seconds)
         xn = x.numpy()
-        ox, _ = measure(lambda: session.run(["pooler_output"], {"pixel_values": xn}), batch, args.seconds)
+        ox, _ = measure(lambda: session.run(["last_hidden_state" if args.size != "224x224" else "pooler_output"], {"pixel_values": xn}), batch, args.seconds)
         print(f"| {batch} | {pt:.2f} | {ox:.2f} |", flush=True)
 
 

@@ -2,14 +2,15 @@
 // of a full-size checkpoint against its transformers reference. Run through Benchmarks/encoder.sh, which puts
 // PyTorch and ONNX Runtime beside it in the same run.
 //
-// usage: encoder-benchmark MODEL_DIR [--batches 1,8,32] [--seconds 20]
+// usage: encoder-benchmark MODEL_DIR [--batches 1,8,32] [--seconds 20] [--size HxW]
+// --size: another input than 224x224 (patch maps run at 448 and up, with every patch token returned)
 import CDinoGEMM
 import DinoModel
 import Foundation
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    FileHandle.standardError.write("usage: encoder-benchmark MODEL_DIR [--batches 1,8,32] [--seconds 20]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: encoder-benchmark MODEL_DIR [--batches 1,8,32] [--seconds 20] [--size HxW]\n".data(using: .utf8)!)
     exit(2)
 }
 func option(_ name: String) -> String? {
@@ -18,6 +19,9 @@ func option(_ name: String) -> String? {
 let folder = arguments[1]
 let batches = (option("--batches") ?? "1,8,32").split(separator: ",").map { Int($0)! }
 let seconds = Double(option("--seconds") ?? "20")!
+let size = (option("--size") ?? "224x224").split(separator: "x").map { Int($0)! }
+let (height, width) = (size[0], size[1])
+let dense = option("--size") != nil  // patch-map inputs: every token through the final LayerNorm
 
 let encoder = try DinoEncoder(contentsOf: folder)
 let arch = encoder.architecture
@@ -46,12 +50,12 @@ if FileManager.default.fileExists(atPath: referencePath) {
     }
 }
 
-let flops = arch.flops(height: 224, width: 224)
+let flops = arch.flops(height: height, width: width)
 print(String(format: "GFLOP per image: %.2f", flops / 1e9))
 /// The GEMM library alone on this model's four weight shapes at M = tokens · batch (QKV, projection, MLP up and
 /// down, row-major A·Wᵀ as the encoder calls them): FLOP-weighted GFLOP/s, the ceiling the encoder is held to.
 func gemmThroughput(batch: Int, seconds: Double) -> Double {
-    let m = (1 + arch.registerCount + 16 * 16) * batch, d = arch.width, h = arch.mlpWidth
+    let m = (1 + arch.registerCount + (height / 14) * (width / 14)) * batch, d = arch.width, h = arch.mlpWidth
     let shapes = [(3 * d, d), (d, d), (h, d), (d, h)]  // (N, K)
     let a = [Float](repeating: 0.5, count: m * h), w = [Float](repeating: 0.25, count: h * max(3 * d, h))
     var c = [Float](repeating: 0, count: m * max(3 * d, h))
@@ -73,16 +77,16 @@ print("| batch | images/s (median) | GFLOP/s | runs | sgemm alone on the same sh
 print("|---|---|---|---|---|---|")
 for batch in batches {
     var state: UInt64 = 42
-    let pixels = (0..<(batch * 3 * 224 * 224)).map { _ in
+    let pixels = (0..<(batch * 3 * height * width)).map { _ in
         state = state &* 6364136223846793005 &+ 1442695040888963407
         return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
     }
-    _ = try encoder.encode(pixels, batch: batch, height: 224, width: 224)  // warm-up: workspace, caches
+    _ = try encoder.encode(pixels, batch: batch, height: height, width: width, includePatches: dense)  // warm-up
     var rates: [Double] = []
     let start = Date()
     while Date().timeIntervalSince(start) < seconds || rates.count < 3 {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        _ = try encoder.encode(pixels, batch: batch, height: 224, width: 224)
+        _ = try encoder.encode(pixels, batch: batch, height: height, width: width, includePatches: dense)
         rates.append(Double(batch) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
     }
     rates.sort()

@@ -90,25 +90,29 @@ extension DinoEncoder {
         }
     }
 
-    /// Multi-head self-attention of LN1(x) (in `normed`) into `context` [B·T, D], one head of one image at a time.
+    /// Multi-head self-attention of LN1(x) (in `normed`) into `context` [B·T, D], one block of queries of one head
+    /// of one image at a time.
     private func attention(_ block: Block, batch: Int, tokens t: Int, workspace w: Workspace) {
         let d = architecture.width, heads = architecture.heads, hd = d / heads
         block.qkv.apply(w.qkv.pointer, w.normed.pointer, rows: batch * t)  // [B·T, 3D]: q | k | v
         let scale = 1 / Float(hd).squareRoot()
-        // (image, head) pairs are independent: each thread takes a share, with its own [T, T] score matrix, and
-        // runs single-threaded GEMMs on it (small matrices parallelise better across heads than within one).
-        parallelFor(batch * heads) { items, thread in
-            let scores = w.scores.pointer + thread * t * t
+        let rows = Workspace.queryBlock(tokens: t), blocks = (t + rows - 1) / rows
+        // (image, head, query block) items are independent: each thread takes a share, with its own [rows, T] score
+        // matrix, and runs single-threaded GEMMs on it (small matrices parallelise better across items than within
+        // one). Blocks keep the scores in cache between the two products and the softmax when T is large.
+        parallelFor(batch * heads * blocks) { items, thread in
+            let scores = w.scores.pointer + thread * rows * t
             for item in items {
-                let b = item / heads, h = item % heads
+                let b = item / (heads * blocks), h = item / blocks % heads, first = item % blocks * rows
+                let m = min(rows, t - first)
                 let qh = w.qkv.pointer + b * t * 3 * d + h * hd, kh = qh + d, vh = qh + 2 * d
-                // scores [T, T] = scale · Q Kᵀ
-                gemm(transposeB: true, m: t, n: t, k: hd, alpha: scale, qh, lda: 3 * d, kh, ldb: 3 * d,
+                // scores [m, T] = scale · Q[first ..< first + m] Kᵀ
+                gemm(transposeB: true, m: m, n: t, k: hd, alpha: scale, qh + first * 3 * d, lda: 3 * d, kh, ldb: 3 * d,
                      beta: 0, scores, ldc: t)
-                softmaxRows(scores, rows: t, width: t)
-                // context[:, h·hd ..< (h+1)·hd] = softmax(scores) · V
-                gemm(transposeB: false, m: t, n: hd, k: t, scores, lda: t, vh, ldb: 3 * d,
-                     beta: 0, w.context.pointer + b * t * d + h * hd, ldc: d)
+                softmaxRows(scores, rows: m, width: t)
+                // context[first ..< first + m, h·hd ..< (h+1)·hd] = softmax(scores) · V
+                gemm(transposeB: false, m: m, n: hd, k: t, scores, lda: t, vh, ldb: 3 * d,
+                     beta: 0, w.context.pointer + (b * t + first) * d + h * hd, ldc: d)
             }
         }
     }

@@ -5,7 +5,7 @@ final class Workspace: @unchecked Sendable {  // used by one forward pass at a t
     let stream: FloatBuffer  // residual stream [B·T, D]
     let normed: FloatBuffer  // LayerNorm output [B·T, D]
     let qkv: FloatBuffer  // [B·T, 3D]
-    let scores: FloatBuffer  // one head's attention matrix [T, T] per thread
+    let scores: FloatBuffer  // one block of one head's attention matrix [queryBlock, T] per thread
     let context: FloatBuffer  // attention output before the projection [B·T, D]
     let hidden: FloatBuffer  // MLP hidden [B·T, H] (SwiGLU: [B·T, 2H])
     let gated: FloatBuffer  // SwiGLU output [B·T, H]
@@ -20,13 +20,18 @@ final class Workspace: @unchecked Sendable {  // used by one forward pass at a t
         stream = FloatBuffer(count: rows * d)
         normed = FloatBuffer(count: rows * d)
         qkv = FloatBuffer(count: rows * 3 * d)
-        scores = FloatBuffer(count: parallelThreads * tokens * tokens)
+        scores = FloatBuffer(count: parallelThreads * Self.queryBlock(tokens: tokens) * tokens)
         context = FloatBuffer(count: rows * d)
         hidden = FloatBuffer(count: rows * (a.usesSwiGLU ? 2 * h : h))
         gated = FloatBuffer(count: a.usesSwiGLU ? rows * h : 0)
         patches = FloatBuffer(count: batch * patchCount * 3 * a.patchSize * a.patchSize)
         embedded = FloatBuffer(count: batch * patchCount * d)
     }
+
+    /// Queries per attention block: all of them up to 512 tokens (224² has 257: one block, as measured fastest),
+    /// 128 beyond, so a block's scores (128 · T floats: 0.7 MB at 518², 2.7 MB at 1022²) stay in cache and memory
+    /// grows with T, not T².
+    static func queryBlock(tokens: Int) -> Int { tokens <= 512 ? tokens : 128 }
 
     func fits(batch: Int, tokens: Int) -> Bool { self.batch == batch && self.tokens == tokens }
 }
