@@ -1,6 +1,9 @@
+import CDinoGEMM
+
 // Element-wise kernels of the forward pass: LayerNorm, GELU (erf), SiLU gating, softmax, bias broadcast.
 // Each is a free function, outputs first, then inputs, then sizes; each works on row-major rows in place where it
-// can, in 8-wide SIMD (AVX2), and allocates nothing.
+// can, in 8-wide SIMD (two SSE halves in a baseline x86-64 build; softmax and GELU have AVX2 kernels in C,
+// Sources/CDinoGEMM/activations.c), and allocates nothing.
 
 typealias Vec = SIMD8<Float>
 
@@ -81,6 +84,7 @@ func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
     let chunk = 4096
     parallelFor((count + chunk - 1) / chunk) { chunks, _ in
         let start = chunks.lowerBound * chunk, end = min(chunks.upperBound * chunk, count)
+        if dino_gelu(x + start, Int64(end - start)) != 0 { return }  // AVX2/FMA in C where the CPU has them
         forEachVector(x + start, end - start) { v in v * 0.5 * (1 + verf(v * 0.70710678118654752)) }
     }
 }
@@ -106,6 +110,13 @@ func swiglu(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows:
 
 /// Each row of `rows × width` values ← softmax(row), in place.
 func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    // AVX2/FMA in C where the CPU has them (Sources/CDinoGEMM/activations.c): this Swift code is compiled for baseline
+    // x86-64, where SIMD8 runs as two SSE halves.
+    if dino_softmax_rows(x, Int64(rows), Int64(width)) == 0 { softmaxRowsPortable(x, rows: rows, width: width) }
+}
+
+/// `softmaxRows` without the C kernel (CPUs without AVX2, and the test that compares the two).
+func softmaxRowsPortable(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
     let whole = width & ~7, tail = width - whole
     for r in 0..<rows {
         let row = x + r * width

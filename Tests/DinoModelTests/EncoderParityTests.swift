@@ -84,3 +84,28 @@ func matchesReference(model: String) throws {
         #expect(abs(e - exact) <= 3 * exact.ulp)
     }
 }
+
+/// The AVX2 kernels in C (Sources/CDinoGEMM/activations.c) against the portable Swift ones, tails included.
+@Test(.offCooperativePool) func avx2KernelsMatchThePortableOnes() {
+    var state: UInt64 = 7
+    func random() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: state >> 11) % 20_000) / 1000 - 10
+    }
+    for width in [1, 7, 8, 13, 257, 1370] {
+        let input = (0..<(3 * width)).map { _ in random() }
+        var fast = input, portable = input
+        fast.withUnsafeMutableBufferPointer { softmaxRows($0.baseAddress!, rows: 3, width: width) }
+        portable.withUnsafeMutableBufferPointer { softmaxRowsPortable($0.baseAddress!, rows: 3, width: width) }
+        let error = zip(fast, portable).map { abs($0 - $1) }.max()!
+        #expect(error <= 1e-6, "softmax width \(width): \(error)")
+        for r in 0..<3 { #expect(abs(fast[(r * width)..<((r + 1) * width)].reduce(0, +) - 1) < 1e-5) }
+
+        var gelu = input
+        gelu.withUnsafeMutableBufferPointer { geluInPlace($0.baseAddress!, count: $0.count) }
+        for (x, y) in zip(input, gelu) {
+            let exact = Double(x) / 2 * (1 + erf(Double(x) / 2.squareRoot()))
+            #expect(abs(Double(y) - exact) <= 1e-5 * max(1, abs(exact)), "GELU(\(x)) = \(y), not \(exact)")
+        }
+    }
+}

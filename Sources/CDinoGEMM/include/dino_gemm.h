@@ -1,4 +1,5 @@
-// dino_gemm.h — the encoder's only C dependency: single-precision matrix products and the thread budget.
+// dino_gemm.h — the encoder's only C dependency: single-precision matrix products, the thread budget, and the
+// attention softmax and GELU in AVX2 (activations.c).
 //
 // Why a shim: oneDNN's `dnnl_sgemm` is what the encoder calls (Benchmarks/gemm.md: 1.3–1.8x OpenBLAS on the
 // ViT shapes on this machine), and both oneDNN and Faiss run on the same GNU OpenMP pool, so the thread budget
@@ -16,6 +17,14 @@ extern "C" {
 /// Returns 0 on success, otherwise a nonzero oneDNN status (only on invalid arguments).
 int dino_sgemm(char transA, char transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/// Softmax of each of `rows` rows of `width` floats, in place, with AVX2/FMA; returns 1, or 0 without touching `x`
+/// when the CPU lacks them (the caller then runs its portable kernel).
+int dino_softmax_rows(float *x, int64_t rows, int64_t width);
+
+/// x ← GELU(x) = x/2 · (1 + erf(x/√2)), in place, with AVX2/FMA; returns 1, or 0 without touching `x` when the CPU
+/// lacks them.
+int dino_gelu(float *x, int64_t count);
 
 /// A slice of a parallel loop: items [begin, end), run by OpenMP thread `thread` (0 ..< dino_threads()).
 typedef void (*dino_range_fn)(void *context, int64_t begin, int64_t end, int thread);
