@@ -137,6 +137,14 @@ import Testing
         let both = try ImageDecoder().decode(contentsOf: out + "/Aqua.pca.png")
         #expect(both.image.width == 2 * 350 && both.image.height == 224)
 
+        // --separate: each image fitted alone, so FreshFlower (all background beside Aqua with this random model)
+        // gets a map of its own.
+        let separate = try cli.run(["patches", CLI.photos + "/Aqua.jpg", CLI.photos + "/FreshFlower.jpg", "--out", out,
+                                    "--separate", "--resolution", "448"])
+        #expect(separate.status == 0, "\(separate.stderr)")
+        #expect(separate.stdout.contains("FreshFlower.pca.png  32×42 patches") && !separate.stdout.contains("32×42 patches, 0% foreground"),
+                "\(separate.stdout)")
+
         func check(_ arguments: [String], status: Int32, says text: String) throws {
             let result = try cli.run(arguments)
             #expect(result.status == status && result.stderr.contains(text), "\(arguments): \(result.stderr)")
