@@ -39,27 +39,11 @@ import Testing
                 #expect(ours.registers.isEmpty)
             }
             for (name, mine, theirs) in pairs {
-                let (maxError, minCosine) = Self.compare(mine, theirs, width: d)
+                let (maxError, minCosine) = compare(mine, theirs, width: d)
                 print("\(model) \(image) \(name): max |Δ| \(maxError), min cosine \(minCosine)")
                 #expect(maxError <= 1e-4 && minCosine >= 0.99999, "\(model) \(image) \(name): \(maxError), \(minCosine)")
             }
         }
-    }
-
-    static func compare(_ a: [Float], _ b: [Float], width: Int) -> (Float, Float) {
-        precondition(a.count == b.count)
-        var maxError: Float = 0, minCosine: Float = 1
-        for v in 0..<(a.count / width) {
-            var dot = 0.0, na = 0.0, nb = 0.0
-            for j in (v * width)..<((v + 1) * width) {
-                maxError = max(maxError, abs(a[j] - b[j]))
-                dot += Double(a[j]) * Double(b[j])
-                na += Double(a[j]) * Double(a[j])
-                nb += Double(b[j]) * Double(b[j])
-            }
-            minCosine = min(minCosine, Float(dot / (na * nb).squareRoot()))
-        }
-        return (maxError, minCosine)
     }
 
     @Test func jointMapMatchesTheNumpyRecipe() throws {
