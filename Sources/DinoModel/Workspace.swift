@@ -28,10 +28,10 @@ final class Workspace: @unchecked Sendable {  // used by one forward pass at a t
         embedded = FloatBuffer(count: batch * patchCount * d)
     }
 
-    /// Queries per attention block: all of them up to 512 tokens (224² has 257: one block, as measured fastest),
-    /// 128 beyond, so a block's scores (128 · T floats: 0.7 MB at 518², 2.7 MB at 1022²) stay in cache and memory
-    /// grows with T, not T².
-    static func queryBlock(tokens: Int) -> Int { tokens <= 512 ? tokens : 128 }
+    /// Queries per attention block: all of them up to 512 tokens (224² has 257: one block), 256 beyond, so a
+    /// thread's scores (256 · T floats: 1.4 MB at 518², 5.5 MB at 1022²) grow with T, not T². At 518², 256 ran
+    /// 5–8% faster than 128 or than whole heads; 64 was slower still (Benchmarks/README.md).
+    static func queryBlock(tokens: Int) -> Int { tokens <= 512 ? tokens : 256 }
 
     func fits(batch: Int, tokens: Int) -> Bool { self.batch == batch && self.tokens == tokens }
 }
