@@ -76,6 +76,37 @@ import Testing
         #expect(tokens.map { again.map($0) } == tokens.map { pca.map($0) })
     }
 
+    /// Synthetic tokens: interior patches lie along +v, border patches along −v, plus small noise. The first
+    /// component must be signed so the interior is the foreground, whatever sign LAPACK returns.
+    @Test func signRulesPickTheInteriorAndSurviveNaN() throws {
+        var state: UInt64 = 3
+        func noise() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 1000) / 10_000
+        }
+        let (rows, columns, width) = (6, 8, 16)
+        let v = (0..<width).map { Float($0 % 3) - 1 }
+        func image(flipped: Bool) -> PatchTokens {
+            var tokens: [Float] = []
+            for i in 0..<(rows * columns) {
+                let border = i / columns == 0 || i % columns == 0 || i / columns == rows - 1 || i % columns == columns - 1
+                let side: Float = (border ? -1 : 1) * (flipped ? -1 : 1) * 5
+                tokens += v.map { side * $0 + noise() }
+            }
+            return PatchTokens(rows: rows, columns: columns, width: width, tokens: tokens)
+        }
+        let interior = (0..<(rows * columns)).map { i in !(i / columns == 0 || i % columns == 0 || i / columns == rows - 1 || i % columns == columns - 1) }
+        for flipped in [false, true] {
+            let tokens = image(flipped: flipped)
+            let map = try PatchPCA(fitting: [tokens]).map(tokens)
+            #expect(map.foreground == interior, "flipped \(flipped)")
+        }
+        // NaN in the tokens (a damaged model): an error or a map, never a trap.
+        var damaged = image(flipped: false)
+        damaged.tokens[17] = .nan
+        if let pca = try? PatchPCA(fitting: [damaged]) { _ = pca.map(damaged) }
+    }
+
     @Test func renderingUpsamplesByNearestPatch() {
         let map = PatchMap(rows: 2, columns: 3, foreground: [true, false, true, true, true, false],
                            colors: [1, 2, 3, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 0])

@@ -142,7 +142,8 @@ public struct PatchPCA: Sendable {
                 guard k < components.count else { colors[i * 3 + k] = 255; continue }
                 let range = maximum[k] - minimum[k]
                 let scaled = range > 0 ? 255 * (Self.project(token, foregroundMean, components[k]) - minimum[k]) / range : 0
-                colors[i * 3 + k] = UInt8(min(max(scaled.rounded(.toNearestOrEven), 0), 255))
+                // NaN (a model with NaN weights) draws black rather than trapping in the conversion.
+                colors[i * 3 + k] = scaled.isNaN ? 0 : UInt8(min(max(scaled.rounded(.toNearestOrEven), 0), 255))
             }
         }
         return PatchMap(rows: image.rows, columns: image.columns, foreground: foreground, colors: colors)
