@@ -154,6 +154,19 @@ import Testing
         #expect(matches.map(\.score) == matches.map(\.score).sorted(by: >))
     }
 
+    /// More matches than one search returns (16): the search widens until it passes below the threshold.
+    @Test func relativeDeduplicationFindsMoreThanOneSearchReturns() throws {
+        let dir = TemporaryDirectory()
+        var source = ClusteredVectors(dimension: 32, clusters: 10, seed: 8)
+        let v = source.next()
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let copies = (0..<70).map { _ in v.map { $0 + 0.05 * norm / Float(32).squareRoot() * source.gaussian() } }
+        let (store, ids) = try Self.store(dir, copies + (0..<200).map { _ in source.next() }, dimension: 32)
+        let matches = try store.duplicates(of: [NamedVector(name: "/outside/v.jpg", vector: v)], threshold: 0.9)
+        let truth = try ids.filter { cosine(v, try store.vector(id: $0)!) >= 0.9 }
+        #expect(truth.count >= 70 && Set(matches.map(\.record.id)) == Set(truth), "\(matches.count) of \(truth.count)")
+    }
+
     @Test func retrieveMatchesBruteForce() throws {
         let dir = TemporaryDirectory()
         var source = ClusteredVectors(dimension: 32, clusters: 20, seed: 2)

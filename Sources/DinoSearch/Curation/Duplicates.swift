@@ -175,18 +175,24 @@ extension Store {
         return best.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.record.path < $1.record.path }
     }
 
-    /// Every stored image with cosine ≥ `threshold` to each vector: k doubles until the last result falls below it.
+    /// Every stored image with cosine ≥ `threshold` to each vector: all vectors searched in batches of 1,024 at
+    /// k = 16, then k quadrupled for those whose k-th result still reached the threshold, until none does.
     func search(atLeast threshold: Float, _ vectors: [NamedVector]) throws(StoreError) -> [[SearchResult]] {
-        var results: [[SearchResult]] = []
+        var results = [[SearchResult]](repeating: [], count: vectors.count)
         let total = count
-        for vector in vectors {
-            var k = 16
-            var found = try search(vector.vector, k: k, minimumScore: threshold)
-            while found.count == k && k < total {
-                k *= 4
-                found = try search(vector.vector, k: k, minimumScore: threshold)
+        var pending = Array(vectors.indices), k = 16
+        while !pending.isEmpty {
+            var unfinished: [Int] = []
+            for start in stride(from: 0, to: pending.count, by: 1024) {
+                let batch = Array(pending[start..<min(start + 1024, pending.count)])
+                let found = try search(batch.map { vectors[$0].vector }, k: k, minimumScore: threshold)
+                for (i, list) in zip(batch, found) {
+                    results[i] = list
+                    if list.count == k && k < total { unfinished.append(i) }
+                }
             }
-            results.append(found)
+            pending = unfinished
+            k *= 4
         }
         return results
     }
