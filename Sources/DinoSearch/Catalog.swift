@@ -81,6 +81,22 @@ struct Catalog {
         return dot / norm.squareRoot()
     }
 
+    /// Calls `body` with each stored vector from id `start` on, in id order, decoded into a reused buffer, while it
+    /// returns true. A vector of the wrong length means a damaged catalog.
+    static func forEachVector(
+        _ txn: LMDBEnvironment.Transaction, dimension: Int, from start: UInt64? = nil,
+        _ body: (UInt64, UnsafeBufferPointer<Float>) throws(StoreError) -> Bool
+    ) throws(StoreError) {
+        var buffer = [Float](repeating: 0, count: dimension)
+        try txn.scan("vectors", from: start.map { key($0) }) { (key, value) throws(StoreError) in
+            guard value.count == 2 * dimension else {
+                throw StoreError(.corrupt, path: txn.environment.path, "vector of image \(id(key)) has \(value.count / 2) values")
+            }
+            value.withUnsafeBytes { raw in buffer.withUnsafeMutableBufferPointer { decode(raw, into: $0.baseAddress!) } }
+            return try buffer.withUnsafeBufferPointer { (vector) throws(StoreError) in try body(id(key), vector) }
+        }
+    }
+
     static func vector(_ txn: LMDBEnvironment.Transaction, id: UInt64, dimension: Int) throws(StoreError) -> [Float]? {
         try txn.withValue("vectors", key(id)) { raw -> [Float]? in raw.count == 2 * dimension ? decode(raw) : nil } ?? nil
     }

@@ -210,17 +210,6 @@ public final class Store: Sendable {
         let fresh = try VectorIndex.make(layout, dimension: dimension)
         // One snapshot, so the index matches exactly one catalog state.
         let sequence = try catalog.environment.read { txn throws(StoreError) in
-            /// Calls `body` with each stored vector, decoded into `buffer`, in id order, while it returns true.
-            func forEachVector(_ body: (UInt64, UnsafeBufferPointer<Float>) throws(StoreError) -> Bool) throws(StoreError) {
-                var buffer = [Float](repeating: 0, count: dimension)
-                try txn.scan("vectors") { (key, value) throws(StoreError) in
-                    guard value.count == 2 * self.dimension else {
-                        throw StoreError(.corrupt, path: self.catalog.environment.path, "vector of image \(Catalog.id(key)) has \(value.count / 2) values")
-                    }
-                    value.withUnsafeBytes { raw in buffer.withUnsafeMutableBufferPointer { Catalog.decode(raw, into: $0.baseAddress!) } }
-                    return try buffer.withUnsafeBufferPointer { (vector) throws(StoreError) in try body(Catalog.id(key), vector) }
-                }
-            }
             let count = try txn.count("vectors")
             if !fresh.isTrained {
                 let extra = incoming?.rows ?? 0
@@ -232,7 +221,7 @@ public final class Store: Sendable {
                 sample.reserveCapacity(sampleSize * dimension)
                 var row = 0
                 if fromCatalog > 0 {
-                    try forEachVector { (_, vector) throws(StoreError) in
+                    try Catalog.forEachVector(txn, dimension: dimension) { (_, vector) throws(StoreError) in
                         if row == (sample.count / dimension) * count / fromCatalog { sample += vector }
                         row += 1
                         return sample.count < fromCatalog * dimension
@@ -248,7 +237,7 @@ public final class Store: Sendable {
                 layout.trainedOn = sampleSize
             }
             var ids: [Int64] = [], chunk: [Float] = []
-            try forEachVector { (id, vector) throws(StoreError) in
+            try Catalog.forEachVector(txn, dimension: dimension) { (id, vector) throws(StoreError) in
                 ids.append(Int64(bitPattern: id))
                 chunk += vector
                 if ids.count == 65_536 {

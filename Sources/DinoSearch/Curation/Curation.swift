@@ -80,18 +80,12 @@ extension Store {
             ids.reserveCapacity(chunk)
             vectors.reserveCapacity(chunk * dimension)
             try catalog.environment.read { txn throws(StoreError) in
-                let start = after.map { Catalog.key($0 + 1) }
-                try txn.scan("vectors", from: start) { (key, value) throws(StoreError) in
-                    guard value.count == 2 * self.dimension else {
-                        throw StoreError(.corrupt, path: self.catalog.environment.path,
-                                         "vector of image \(Catalog.id(key)) has \(value.count / 2) values")
-                    }
-                    ids.append(Catalog.id(key))
+                try Catalog.forEachVector(txn, dimension: dimension, from: after.map { $0 + 1 }) { id, vector in
+                    ids.append(id)
                     let row = vectors.count
-                    vectors.append(contentsOf: repeatElement(0, count: self.dimension))
+                    vectors += vector
                     vectors.withUnsafeMutableBufferPointer { out in
-                        value.withUnsafeBytes { Catalog.decode($0, into: out.baseAddress! + row) }
-                        Self.normalise(UnsafeMutableBufferPointer(rebasing: out[row..<(row + self.dimension)]))
+                        Self.normalise(UnsafeMutableBufferPointer(rebasing: out[row..<(row + vector.count)]))
                     }
                     return ids.count < chunk
                 }
