@@ -78,7 +78,6 @@ extension Store {
         guard parameters.iterations >= 1, parameters.pointsPerCentroid >= 1 else {
             throw StoreError(.invalidArgument, path: directory, "iterations and points per centroid must be at least 1")
         }
-        if mode == .readOnly { try refresh() }
 
         // The sample: rows chosen at random (seeded) among the store's rows in id order, read in one pass.
         let sampleSize = min(total, k.multipliedReportingOverflow(by: parameters.pointsPerCentroid).overflow

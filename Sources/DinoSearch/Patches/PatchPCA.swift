@@ -94,19 +94,20 @@ public struct PatchPCA: Sendable {
         var first = fit.components[0]
         mean = fit.mean
 
-        // Sign: border patches must score lower on average than the rest.
+        // Sign: border patches must score lower on average than the rest. (Negating the component negates every
+        // score exactly, so the scores are computed once.)
+        var scores = all.map { Self.project(Self.token($0.0, $0.1), fit.mean, first) }
         var border = (sum: 0.0, n: 0), inner = (sum: 0.0, n: 0)
-        for (image, i) in all {
-            let score = Self.project(Self.token(image, i), fit.mean, first)
+        for ((image, i), score) in zip(all, scores) {
             if image.isBorder(i) { border = (border.sum + score, border.n + 1) } else { inner = (inner.sum + score, inner.n + 1) }
         }
         if border.n > 0 && inner.n > 0 && border.sum / Double(border.n) > inner.sum / Double(inner.n) {
             first = first.map { -$0 }
+            scores = scores.map { -$0 }
         }
         self.first = first
 
-        let foreground = all.filter { Self.project(Self.token($0.0, $0.1), fit.mean, first) > threshold }
-            .map { Self.token($0.0, $0.1) }
+        let foreground = zip(all, scores).filter { $0.1 > threshold }.map { Self.token($0.0.0, $0.0.1) }
         guard foreground.count >= 2, let second = try Self.principal(foreground, width: width, count: min(3, foreground.count - 1))
         else {  // too few foreground patches to fit colours: they are drawn white
             (foregroundMean, components, minimum, maximum) = ([Double](repeating: 0, count: width), [], [], [])
