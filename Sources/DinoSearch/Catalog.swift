@@ -81,6 +81,23 @@ struct Catalog {
         return dot / norm.squareRoot()
     }
 
+    /// Exact cosines of a unit-length query with the stored vectors of `ids`, in their order, keeping those at or
+    /// above `minimum`; ids no longer stored are skipped. How every approximate candidate list is re-scored.
+    static func scores(
+        _ txn: LMDBEnvironment.Transaction, query: UnsafeBufferPointer<Float>, ids: some Sequence<UInt64>, minimum: Float?
+    ) throws(StoreError) -> [(score: Float, id: UInt64)] {
+        let table = txn.dbi("vectors")
+        var scored: [(score: Float, id: UInt64)] = []
+        scored.reserveCapacity(ids.underestimatedCount)
+        for id in ids {
+            guard let score = try txn.withValue(table, id: id, { cosine(query, $0) }), let score,
+                  minimum.map({ score >= $0 }) ?? true
+            else { continue }
+            scored.append((score, id))
+        }
+        return scored
+    }
+
     /// Calls `body` with each stored vector from id `start` on, in id order, decoded into a reused buffer, while it
     /// returns true. A vector of the wrong length means a damaged catalog.
     static func forEachVector(

@@ -40,17 +40,9 @@ extension Store {
         // for the k best only; ids no longer in the catalog are skipped.
         return try catalog.environment.read { txn throws(StoreError) in
             try candidateLists.enumerated().map { (q, candidates) throws(StoreError) in
-                var scored: [(score: Float, id: UInt64)] = []
-                scored.reserveCapacity(candidates.count)
-                let vectors = txn.dbi("vectors")
-                try queries.withUnsafeBufferPointer { all throws(StoreError) in
-                    let query = UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)])
-                    for id in candidates.map({ UInt64(bitPattern: $0.id) }) {
-                        guard let score = try txn.withValue(vectors, id: id, { Catalog.cosine(query, $0) }),
-                              let score, minimumScore.map({ score >= $0 }) ?? true
-                        else { continue }
-                        scored.append((score, id))
-                    }
+                var scored = try queries.withUnsafeBufferPointer { all throws(StoreError) in
+                    try Catalog.scores(txn, query: UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)]),
+                                       ids: candidates.lazy.map { UInt64(bitPattern: $0.id) }, minimum: minimumScore)
                 }
                 scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
                 var results: [SearchResult] = []

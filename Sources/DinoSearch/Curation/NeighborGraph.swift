@@ -66,16 +66,12 @@ extension Store {
             }
             // Approximate scores from IVF-PQ are only a ranking: every candidate is re-scored on its stored vector.
             try catalog.environment.read { txn throws(StoreError) in
-                let table = txn.dbi("vectors")
                 try vectors.withUnsafeBufferPointer { all throws(StoreError) in
                     for (row, list) in candidates.enumerated() {
                         let id = chunkIDs[row]
                         let query = UnsafeBufferPointer(rebasing: all[(row * dimension)..<((row + 1) * dimension)])
-                        for candidate in list {
-                            let other = UInt64(bitPattern: candidate.id)
-                            guard other != id, let score = try txn.withValue(table, id: other, { Catalog.cosine(query, $0) }),
-                                  let score, score >= threshold
-                            else { continue }
+                        let others = list.lazy.map { UInt64(bitPattern: $0.id) }.filter { $0 != id }
+                        for (_, other) in try Catalog.scores(txn, query: query, ids: others, minimum: threshold) {
                             pairs.append((min(id, other), max(id, other)))
                         }
                     }
