@@ -69,8 +69,6 @@ struct Cluster: AsyncParsableCommand {
                     records[member.id].map { Image(path: $0.path, id: member.id, score: member.score) }
                 }))
             }
-        } catch let exit as ExitCode {
-            throw exit
         } catch {
             throw fail(error)
         }

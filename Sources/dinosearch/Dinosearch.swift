@@ -75,8 +75,10 @@ func warn(_ text: String) {
     FileHandle.standardError.write(Data("dinosearch: \(text)\n".utf8))
 }
 
-/// Prints one line on stderr and exits 1: the CLI's way to report a failed operation.
+/// Prints one line on stderr and exits 1: the CLI's way to report a failed operation. An `ExitCode` (already
+/// reported, such as an interruption's 130) passes through unchanged.
 func fail(_ error: Error) -> ExitCode {
+    if let exit = error as? ExitCode { return exit }
     FileHandle.standardError.write(Data("dinosearch: \(error)\n".utf8))
     return ExitCode(1)
 }

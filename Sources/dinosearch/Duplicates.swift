@@ -68,9 +68,6 @@ struct Duplicates: AsyncParsableCommand {
             let parameters = DuplicateParameters(threshold: threshold, neighbors: neighbors, keepIn: keepIn, nprobe: nprobe)
             report = try await cancellingOnInterrupt { try await store.duplicates(parameters, progress: bar.update) }
             bar.finish()
-        } catch let exit as ExitCode {
-            bar.finish()
-            throw exit
         } catch {
             bar.finish()
             throw fail(error)

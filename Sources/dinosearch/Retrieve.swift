@@ -83,8 +83,6 @@ struct Retrieve: AsyncParsableCommand {
                 }))
             }
             if let link { try Self.link(selected, into: link) }
-        } catch let exit as ExitCode {
-            throw exit
         } catch {
             throw fail(error)
         }
