@@ -51,16 +51,11 @@ public struct DensePreprocessing: Sendable {
 
     /// The 8-bit RGB input after the resize and the crop, with its size.
     public func cropped(_ image: RGBImage) -> (rgb: [UInt8], width: Int, height: Int) {
-        // torchvision's Resize(int): the short side becomes `resolution`, the long side int(r · long / short).
-        let (width, height) = image.width <= image.height
-            ? (resolution, Int(Double(resolution * image.height) / Double(image.width)))
-            : (Int(Double(resolution * image.width) / Double(image.height)), resolution)
+        let (width, height) = Preprocessing.resizedSize(width: image.width, height: image.height, shortSide: resolution)
         let cropWidth = max(patchSize, width - width % patchSize), cropHeight = max(patchSize, height - height % patchSize)
-        // torchvision's CenterCrop offsets: int(round((size − crop) / 2)), halves to even.
-        let x = Int((Double(width - cropWidth) / 2).rounded(.toNearestOrEven))
-        let y = Int((Double(height - cropHeight) / 2).rounded(.toNearestOrEven))
         let rgb = Resampler.resize(
-            image, width: width, height: height, cropX: x, cropY: y, cropWidth: cropWidth, cropHeight: cropHeight)
+            image, width: width, height: height, cropX: Preprocessing.centreOffset(width, cropWidth),
+            cropY: Preprocessing.centreOffset(height, cropHeight), cropWidth: cropWidth, cropHeight: cropHeight)
         return (rgb, cropWidth, cropHeight)
     }
 }

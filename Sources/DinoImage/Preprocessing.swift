@@ -59,20 +59,23 @@ public struct Preprocessing: Sendable {
 
     /// The 8-bit `crop × crop` RGB image after the resize and the centre crop (rows packed), as PIL makes it.
     public func cropped(_ image: RGBImage) -> [UInt8] {
-        let (width, height) = resizedSize(width: image.width, height: image.height)
-        // torchvision's CenterCrop: int(round((size − crop) / 2)), Python's round halving to even.
-        let x = Int((Double(width - crop) / 2).rounded(.toNearestOrEven))
-        let y = Int((Double(height - crop) / 2).rounded(.toNearestOrEven))
+        let (width, height) = Self.resizedSize(width: image.width, height: image.height, shortSide: resize)
         return Resampler.resize(
-            image, width: width, height: height, cropX: x, cropY: y, cropWidth: crop, cropHeight: crop)
+            image, width: width, height: height, cropX: Self.centreOffset(width, crop),
+            cropY: Self.centreOffset(height, crop), cropWidth: crop, cropHeight: crop)
     }
 
-    /// torchvision's Resize(int): the short side becomes `resize`, the long side `int(resize · long / short)`.
-    func resizedSize(width: Int, height: Int) -> (Int, Int) {
+    /// torchvision's Resize(int): the short side becomes `shortSide`, the long side `int(shortSide · long / short)`.
+    static func resizedSize(width: Int, height: Int, shortSide: Int) -> (Int, Int) {
         if width <= height {
-            return (resize, Int(Double(resize * height) / Double(width)))
+            return (shortSide, Int(Double(shortSide * height) / Double(width)))
         }
-        return (Int(Double(resize * width) / Double(height)), resize)
+        return (Int(Double(shortSide * width) / Double(height)), shortSide)
+    }
+
+    /// torchvision's CenterCrop offset along one side: int(round((size − crop) / 2)), Python's round halving to even.
+    static func centreOffset(_ size: Int, _ crop: Int) -> Int {
+        Int((Double(size - crop) / 2).rounded(.toNearestOrEven))
     }
 
     /// Channels-first floats: (v / 255 − mean) / std, computed in Float as torchvision does.
