@@ -56,7 +56,7 @@ fetch_source() {
   # "500 http://... bookworm/main amd64 Packages" under the installed version in `apt-cache policy`.
   origin=$(apt-cache policy libfaiss-dev | awk -v v="$(dpkg-query -W -f='${Version}' libfaiss-dev)" '
     $1 == "***" && $2 == v { found = 1; next }
-    found && $NF == "Packages" && $2 ~ /:\/\// { print $2, $3; exit }')
+    found && !done && $NF == "Packages" && $2 ~ /:\/\// { print $2, $3; done = 1 }')  # no early exit: SIGPIPE
   [ -n "$origin" ] || { log "cannot tell which archive libfaiss-dev came from (apt-cache policy)"; return 1; }
   uri=${origin%% *}
   suite=${origin#* }; component=${suite#*/}; suite=${suite%%/*}
@@ -74,7 +74,7 @@ build_avx2() {
   trap 'rm -rf "$work"' RETURN
   local tools=()
   for p in cmake g++ make dpkg-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || tools+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || tools+=("$p")
   done
   if [ ${#tools[@]} -gt 0 ]; then
     log "installing build tools: ${tools[*]}"
@@ -84,7 +84,7 @@ build_avx2() {
   log "building Faiss $version with AVX2 into $prefix (once; a few minutes)"
   fetch_source "$work"
   local src
-  src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name "$source_package-*" | head -n1)
+  src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name "$source_package-*" -print -quit)
   [ -n "$src" ] || { log "apt-get source left no $source_package-* folder"; return 1; }
   cmake -S "$src" -B "$work/build" "${cmake_flags[@]}" >&2
   cmake --build "$work/build" --target faiss_avx2 -j "$(nproc)" >&2

@@ -19,7 +19,7 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
     missing+=("$p")
   fi
 done
@@ -37,7 +37,8 @@ fi
 # 5.7 s against 2.9-3.7 s with the OpenMP flavour, which is what faiss-cpu's wheels ship (Indexes/README.md).
 # Both flavours have the soname libopenblas.so.0, so the choice is Debian's alternative for it (system-wide;
 # DINOSEARCH_OPENBLAS=keep leaves it as it is).
-alternative=$(update-alternatives --get-selections | awk '/^libopenblas\.so\.0-/ { print $1; exit }')
+# No early `exit` in awk: with pipefail, a writer cut off by a reader that stopped reading dies of SIGPIPE (141).
+alternative=$(update-alternatives --get-selections | awk '/^libopenblas\.so\.0-/ && !found { print $1; found = 1 }')
 openblas=$(update-alternatives --list "$alternative" 2>/dev/null | grep /openblas-openmp/ || true)
 if [ "${DINOSEARCH_OPENBLAS:-openmp}" != keep ] && [ -n "$openblas" ] &&
    [ "$(update-alternatives --query "$alternative" 2>/dev/null | sed -n 's/^Value: //p')" != "$openblas" ]; then
