@@ -8,11 +8,16 @@ let package = Package(
         .library(name: "DinoSearch", targets: ["DinoSearch"]),
         .library(name: "DinoModel", targets: ["DinoModel"]),
         .library(name: "DinoImage", targets: ["DinoImage"]),
+        .library(name: "DinoServer", targets: ["DinoServer"]),
         .executable(name: "dinosearch", targets: ["dinosearch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The HTTP service (`dinosearch serve`): server, graceful shutdown, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Test-only: a real HTTP server on loopback for the model download tests.
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
@@ -50,9 +55,23 @@ let package = Package(
             ]
         ),
 
+        // `dinosearch serve` as a library: `buildApplication(...)` wires the engine into a Hummingbird application.
+        .target(
+            name: "DinoServer",
+            dependencies: [
+                "DinoSearch", "DinoImage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
         .executableTarget(
             name: "dinosearch",
-            dependencies: ["DinoSearch", "DinoImage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "DinoSearch", "DinoImage", "DinoServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
 
         .executableTarget(name: "library-example", dependencies: ["DinoSearch"], path: "examples/LibraryExample"),
@@ -72,5 +91,11 @@ let package = Package(
             name: "DinoSearchTests",
             dependencies: ["DinoSearch", "DinoTestSupport", .product(name: "FlyingFox", package: "FlyingFox")],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "DinoServerTests",
+            dependencies: [
+                "DinoServer", "DinoSearch", "DinoTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
     ]
 )

@@ -150,23 +150,31 @@ public final class SearchEngine: Sendable {
     // MARK: Searching
 
     /// The `k` stored images most similar to `vector` (any length; it is normalised), best first, with true
-    /// cosine scores; those below `minimumScore` are left out.
-    public func search(vector: [Float], k: Int = 10, minimumScore: Float? = nil) throws(StoreError) -> [SearchResult] {
-        try store.search(vector, k: k, minimumScore: minimumScore)
+    /// cosine scores; those below `minimumScore` are left out. With `prefix`, only images whose key starts with
+    /// it are searched (exactly: see `Store.search(_:k:minimumScore:prefix:)`).
+    public func search(
+        vector: [Float], k: Int = 10, minimumScore: Float? = nil, prefix: String? = nil
+    ) throws(StoreError) -> [SearchResult] {
+        guard let prefix, !prefix.isEmpty else { return try store.search(vector, k: k, minimumScore: minimumScore) }
+        return try store.search(vector, k: k, minimumScore: minimumScore, prefix: prefix)
     }
 
     /// The images most similar to a stored one (which comes first, with score 1).
-    public func search(id: UInt64, k: Int = 10, minimumScore: Float? = nil) throws(StoreError) -> [SearchResult] {
+    public func search(
+        id: UInt64, k: Int = 10, minimumScore: Float? = nil, prefix: String? = nil
+    ) throws(StoreError) -> [SearchResult] {
         guard let vector = try store.vector(id: id) else {
             throw StoreError(.notFound, path: store.directory, "no image with id \(id)")
         }
-        return try store.search(vector, k: k, minimumScore: minimumScore)
+        return try search(vector: vector, k: k, minimumScore: minimumScore, prefix: prefix)
     }
 
     /// The images most similar to an image held in memory.
-    public func search(_ bytes: [UInt8], k: Int = 10, minimumScore: Float? = nil) async throws -> [SearchResult] {
+    public func search(
+        _ bytes: [UInt8], k: Int = 10, minimumScore: Float? = nil, prefix: String? = nil
+    ) async throws -> [SearchResult] {
         try await offload { [self] in
-            try store.search(embed([preprocessing.load(bytes)])[0], k: k, minimumScore: minimumScore)
+            try search(vector: embed([preprocessing.load(bytes)])[0], k: k, minimumScore: minimumScore, prefix: prefix)
         }
     }
 
@@ -192,8 +200,8 @@ public final class SearchEngine: Sendable {
         return try embed([preprocessing.load(contentsOf: absolute)])[0]
     }
 
-    /// SHA-256 of a file's bytes, hex: how the catalog recognises moved and duplicated files.
-    static func contentHash(_ bytes: [UInt8]) -> String {
+    /// SHA-256 of a file's bytes, hex: how the catalog recognises moved and duplicated files (`ImageRecord.contentHash`).
+    public static func contentHash(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).hex
     }
 }

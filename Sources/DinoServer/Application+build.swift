@@ -1,0 +1,61 @@
+import DinoSearch
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The dinosearch HTTP service for `engine`: routes, authentication, limits, metrics, and a service that saves
+/// the store's index when the server stops. The executable only parses options and runs it:
+///
+/// ```swift
+/// let engine = try SearchEngine(store: "/var/lib/photos/index", model: "/models/dinov2-small")
+/// let app = try buildApplication(engine: engine, configuration: ServerConfiguration(port: 7878))
+/// try await app.runService()      // SIGTERM/SIGINT: stop accepting, finish requests, save, return
+/// ```
+/// - Throws: `ServerError` for settings that `ServerConfiguration.validate()` refuses.
+public func buildApplication(
+    engine: SearchEngine, configuration: ServerConfiguration, logger: Logger = Logger(label: "dinosearch.serve"),
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) throws(ServerError) -> some ApplicationProtocol {
+    try configuration.validate()
+    let metrics = ServerMetrics()
+    let pipeline = ImagePipeline(engine: engine, configuration: configuration, metrics: metrics)
+    let maxUpload = configuration.maxUpload
+
+    let router = Router()
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: ErrorMiddleware())
+    let system = SystemController<BasicRequestContext>(engine: engine, metrics: metrics)
+    system.addOpenRoutes(to: router)
+
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(apiKey: configuration.apiKey, readKey: configuration.readKey))
+    system.addRoutes(to: v1)
+    ImagesController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
+    SearchController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
+    EmbedController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
+    CurationController(engine: engine, maxUpload: maxUpload).addRoutes(to: v1)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dinosearch"),
+        services: [StoreService(store: engine.store, logger: logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Saves the store's index file once the server has stopped (services stop in reverse order, so the HTTP server
+/// has finished every request by then). Committed images are durable without it; it only spares the next start
+/// the replay of the change log.
+struct StoreService: Service {
+    let store: Store
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try store.flush()
+            logger.info("store saved")
+        } catch {
+            logger.error("saving the store's index failed: \(error) (nothing committed is lost: it is replayed on the next start)")
+        }
+    }
+}

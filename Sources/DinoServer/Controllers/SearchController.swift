@@ -1,0 +1,72 @@
+import DinoSearch
+import Foundation
+import Hummingbird
+
+/// `POST /v1/search`: by image bytes (parameters in the query string) or by JSON naming a stored key or a vector.
+struct SearchController<Context: RequestContext> {
+    let pipeline: ImagePipeline
+    let maxUpload: Int
+    var engine: SearchEngine { pipeline.engine }
+
+    struct Query: Decodable {
+        var key: String?
+        var vector: [Float]?
+        var k: Int?
+        var minScore: Float?
+        var prefix: String?
+        enum CodingKeys: String, CodingKey { case key, vector, k, minScore = "min_score", prefix }
+    }
+
+    struct Hit: Encodable { var rank: Int; var score: Float; var key: String; var id: UInt64 }
+    struct Answer: Encodable {
+        var results: [Hit]
+        var tookMs: Double
+        enum CodingKeys: String, CodingKey { case results, tookMs = "took_ms" }
+    }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("search") { request, _ in
+            let start = ContinuousClock.now
+            let parameters = QueryParameters(request: request)
+            var k = try parameters.int("k", in: 1...Limits.maxK) ?? 10
+            var minScore = try parameters.float("min_score", in: -1...1)
+            var prefix = parameters.string("prefix")
+            let vector: [Float]
+            if RequestBody.isJSON(request) {
+                let query = try await RequestBody.json(Query.self, request, limit: maxUpload)
+                if let value = query.k { k = try QueryParameters.check(value, "k", 1...Limits.maxK) }
+                if let value = query.minScore {
+                    guard value.isFinite, (-1...1).contains(value) else {
+                        throw APIError.badRequest("'min_score' must be between -1 and 1")
+                    }
+                    minScore = value
+                }
+                prefix = query.prefix ?? prefix
+                switch (query.key, query.vector) {
+                case (let key?, nil): vector = try await storedVector(key)
+                case (nil, let given?): vector = given
+                default: throw APIError.badRequest("give exactly one of 'key' and 'vector'")
+                }
+            } else {
+                let bytes = try await RequestBody.image(request, limit: maxUpload)
+                vector = try await pipeline.embed(bytes, name: "query image").vector
+            }
+            let results = try await offload { [k, minScore, prefix] in
+                try engine.search(vector: vector, k: k, minimumScore: minScore, prefix: prefix)
+            }
+            let hits = results.enumerated().map { Hit(rank: $0 + 1, score: $1.score, key: $1.record.path, id: $1.id) }
+            let took = ContinuousClock.now - start
+            return try jsonResponse(Answer(results: hits, tookMs: Double(took.nanoseconds) / 1e6))
+        }
+    }
+
+    /// The stored vector of the image under `key` (404 if there is none).
+    func storedVector(_ key: String) async throws -> [Float] {
+        try await offload {
+            guard let record = try engine.store.record(path: key), let vector = try engine.store.vector(id: record.id) else {
+                throw APIError.notFound("no image with key '\(key)'")
+            }
+            return vector
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import DinoSearch
+import Hummingbird
+
+/// Routes about the server itself: liveness, store statistics, metrics and the API's own description.
+struct SystemController<Context: RequestContext> {
+    let engine: SearchEngine
+    let metrics: ServerMetrics
+
+    struct Stats: Encodable {
+        var images: Int
+        var model: String
+        var dimension: Int
+        var layout: String
+    }
+
+    /// Routes outside `/v1`: no authentication.
+    func addOpenRoutes(to router: Router<Context>) {
+        router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
+        router.get("metrics") { _, _ in
+            metrics.images.set(Double(engine.store.count))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+    }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("stats") { _, _ in
+            let stats = try await offload { try engine.store.stats() }
+            return try jsonResponse(Stats(images: stats.images, model: stats.model, dimension: stats.dimension,
+                                          layout: stats.layout))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import DinoSearch
+import DinoServer
+import Foundation
+import Hummingbird
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the store over HTTP (JSON API for backends in any language; see the README and /openapi.json).",
+        discussion: """
+            Listens on 127.0.0.1 unless --host says otherwise; any other address needs an API key. With \
+            DINOSEARCH_API_KEY set, every /v1 route needs 'Authorization: Bearer KEY'; DINOSEARCH_READ_KEY, if set \
+            too, is a second key that may search and embed but not add or remove images. SIGTERM or Ctrl-C stops \
+            accepting, finishes the requests in flight, saves the index and exits 0; an answered upload is on disk \
+            even if the process is killed.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0: any free port, printed at start).")
+    var port = 7878
+
+    @Option(help: ArgumentHelp("Largest request body, e.g. 64MiB, 500KB, 1048576.", valueName: "size"))
+    var maxUpload = "64MiB"
+
+    @Option(help: ArgumentHelp("Images admitted beyond those in work before requests get 503.", valueName: "n"))
+    var queue = 64
+
+    func validate() throws {
+        guard Self.bytes(maxUpload) != nil else {
+            throw ValidationError("'--max-upload' must be a size such as 64MiB, 500KB or 1048576, not '\(maxUpload)'")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("'--port' must be between 0 and 65535") }
+        guard queue >= 0 else { throw ValidationError("'--queue' must not be negative") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "dinosearch.serve")
+        logger.logLevel = .info
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration(
+            host: host, port: port, maxUpload: Self.bytes(maxUpload)!,
+            apiKey: environment["DINOSEARCH_API_KEY"], readKey: environment["DINOSEARCH_READ_KEY"])
+        configuration.queueLimit = queue
+        let json = options.json
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        do {
+            try configuration.validate()  // before the model loads: a refused setting fails at once
+            let engine = try SearchEngine(
+                store: options.storeDirectory, model: modelOptions.model, preprocessing: modelOptions.preprocessing)
+            let images = engine.store.count
+            let app = try buildApplication(engine: engine, configuration: configuration, logger: logger) { port in
+                let url = "http://\(host):\(port)"
+                warn("serving \(engine.store.directory) (\(images) images) on \(url)")
+                if json {
+                    FileHandle.standardOutput.write(Data(#"{"url": "\#(url)", "port": \#(port)}"#.utf8 + [10]))
+                }
+            }
+            try await app.runService()
+        } catch {
+            throw fail(error)
+        }
+        warn("stopped")
+    }
+
+    /// Bytes in a size such as `64MiB`, `500KB`, `2G` or `1048576`.
+    static func bytes(_ text: String) -> Int? {
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000),
+            ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1),
+        ]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in units where trimmed.uppercased().hasSuffix(suffix.uppercased()) {
+            guard let value = Int(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
+            return value.multipliedReportingOverflow(by: scale).overflow ? nil : value * scale
+        }
+        return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
+    }
+}
