@@ -4,6 +4,8 @@ extension Store {
     /// Up to this many images under a prefix are scored one by one on their stored vectors (a few milliseconds);
     /// larger prefixes search the index with a widening candidate list.
     static let exactPrefixLimit = 50_000
+    /// Images of a larger prefix scored to check the index's answer.
+    static let prefixCheckSample = 1_000
 
     /// Ids of the images whose key (path) starts with `prefix`, in key order: one range scan of the sorted `paths`
     /// table, so its cost follows the images under the prefix, not the store.
@@ -24,10 +26,12 @@ extension Store {
     /// The k images most similar to `vector` among those whose key (path) starts with `prefix`: the multi-user
     /// case, where one store holds every user's photos under `user-42/...` and each user searches their own.
     ///
-    /// Exact within the prefix, never a filter of the store-wide top k: up to 50,000 images under the prefix are
-    /// all scored on their stored vectors; beyond that the index is asked for candidates in rounds of growing size
-    /// (k × store / prefix × 4, then ×4), keeping those under the prefix, until k are found — and if the index
-    /// runs out first (an IVF layout visits only some lists), every image under the prefix is scored.
+    /// Never a filter of the store-wide top k: every image under the prefix is a candidate. Up to 50,000 images
+    /// under the prefix are all scored on their stored vectors (exact). Beyond that the index is asked for
+    /// candidates in rounds of growing size (k × store / prefix × 4, then ×4) until k of them are under the prefix;
+    /// those are checked against 1,000 images of the prefix taken at even steps, and if any of those scores higher
+    /// than the k-th found (the probed IVF lists missed part of the prefix: a user whose photos lie far from the
+    /// query) — or if the index runs out of candidates first — every image under the prefix is scored.
     public func search(_ vector: [Float], k: Int, minimumScore: Float? = nil, prefix: String) throws(StoreError) -> [SearchResult] {
         try search(vector, k: k, minimumScore: minimumScore, prefix: prefix, exactLimit: Self.exactPrefixLimit)
     }
@@ -66,6 +70,21 @@ extension Store {
                 try Catalog.scores(txn, query: q, ids: candidates, minimum: minimumScore)
             }
             scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+            if candidates.count < members.count, scored.count >= k {
+                // Spot-check the index's answer against an even sample of the prefix.
+                let kth = scored[k - 1].score
+                let step = max(1, members.count / Self.prefixCheckSample)
+                let sample = stride(from: 0, to: members.count, by: step).lazy.map { members[$0] }
+                let beaten = try query.withUnsafeBufferPointer { q throws(StoreError) in
+                    try Catalog.scores(txn, query: q, ids: sample, minimum: kth).contains { $0.score > kth }
+                }
+                if beaten {
+                    scored = try query.withUnsafeBufferPointer { q throws(StoreError) in
+                        try Catalog.scores(txn, query: q, ids: members, minimum: minimumScore)
+                    }
+                    scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+                }
+            }
             var results: [SearchResult] = []
             for (score, id) in scored where results.count < k {
                 // The key is checked again in this snapshot: an id from the index may have been re-keyed since.

@@ -1,3 +1,4 @@
+import DinoTestSupport
 import Foundation
 
 /// Runs the built `dinosearch` binary, as users and scripts do.

@@ -1,6 +1,7 @@
 import Crypto
 import DinoModel
 import FlyingFox
+import DinoTestSupport
 import Foundation
 import Testing
 

@@ -1,16 +1,7 @@
+import DinoTestSupport
 import Foundation
 
 @testable import DinoSearch
-
-/// A fresh temporary store directory, removed when the test's scope ends.
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "dinosearch-test-" + UUID().uuidString
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    var store: String { path + "/store" }
-}
 
 /// Deterministic vectors that behave like embeddings rather than i.i.d. noise: points scattered around a few
 /// hundred cluster centres, with a shared low-rank component, so neighbours are close but not trivial.
@@ -62,15 +53,6 @@ func cosine(_ a: [Float], _ b: [Float]) -> Float {
     var dot: Float = 0, na: Float = 0, nb: Float = 0
     for (x, y) in zip(a, b) { dot += x * y; na += x * x; nb += y * y }
     return dot / (na.squareRoot() * nb.squareRoot())
-}
-
-/// A built product next to the test bundle (`swift build` puts executables and tests in one folder).
-func builtProduct(_ name: String) -> String {
-    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) && folder.path != "/" {
-        folder.deleteLastPathComponent()
-    }
-    return folder.appendingPathComponent(name).path
 }
 
 /// A small tmpfs mounted for one test (root only), unmounted when released.
