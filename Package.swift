@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Test-only: a real HTTP client with a pool of connections for the server's load tests.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
         // Test-only: a real HTTP server on loopback for the model download tests.
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
@@ -96,6 +98,7 @@ let package = Package(
             dependencies: [
                 "DinoServer", "DinoSearch", "DinoTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
     ]
 )

@@ -1,7 +1,8 @@
 /// The API's OpenAPI 3 document, served at `GET /openapi.json`. It describes exactly the routes
 /// `buildApplication` registers; `OpenAPIConformanceTests` checks every route and every response body against it.
-enum OpenAPIDocument {
-    static let json = #"""
+public enum OpenAPIDocument {
+    /// The document, JSON.
+    public static let json = #"""
 {
   "openapi": "3.0.3",
   "info": {
