@@ -194,3 +194,37 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+/// The example client (examples/http-client/client.py, standard-library Python) against the real server: it
+/// indexes the example photos and finds one of them by its bytes. Skipped where there is no python3.
+@Suite(.offCooperativePool) struct ExampleClientTests {
+    static let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python!)
+        process.arguments = [Fixture.repository.appendingPathComponent("examples/http-client/client.py").path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: python != nil)) func indexesAFolderAndSearchesIt() throws {
+        let dir = TemporaryDirectory()
+        let server = try ServeCommandTests.Server(store: dir.store)
+        defer { _ = server.stop(SIGTERM) }
+        let url = "http://127.0.0.1:\(server.port)"
+        let indexed = try run(["--url", url, "index", Fixture.photos, "--prefix", "user-1/"])
+        #expect(indexed.status == 0)
+        #expect(indexed.stdout.split(separator: "\n").count == 7 && indexed.stdout.contains("user-1/Garden.jpg"))
+        let found = try run(["--url", url, "search", "\(Fixture.photos)/Garden.jpg", "-k", "3", "--prefix", "user-1/"])
+        #expect(found.status == 0)
+        #expect(found.stdout.hasPrefix("1  1.000  user-1/Garden.jpg\n"), "\(found.stdout)")
+        let nobody = try run(["--url", url, "search", "\(Fixture.photos)/Garden.jpg", "--prefix", "user-2/"])
+        #expect(nobody.status == 0 && nobody.stdout.isEmpty)
+    }
+}
