@@ -84,6 +84,7 @@ let package = Package(
         .executableTarget(
             name: "store-benchmark", dependencies: ["DinoSearch", "CDinoFaiss"], path: "Benchmarks/StoreBenchmark"),
         .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
+        .executableTarget(name: "serve-benchmark", dependencies: ["DinoSearch"], path: "Benchmarks/ServeBenchmark"),
 
         // What the test targets share: the trait that keeps blocking tests off Swift's cooperative pool.
         .target(name: "DinoTestSupport", path: "Tests/Support"),

@@ -47,15 +47,18 @@ import Testing
         }
     }
 
-    /// Uploads `count` distinct images, 8 at a time, and returns the key and id of each one answered 200.
-    /// Requests cut off by the server stopping simply fail; their images may or may not be stored.
-    static func upload(_ count: Int, to port: Int, afterEach: @escaping @Sendable (Int) -> Void = { _ in }) async -> [(String, Int)] {
+    /// A client with a pool of 8 connections to the server.
+    static func client() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 8
-        // Once the server is gone, fail fast instead of retrying the connection for the default 10 s.
-        configuration.timeout.connect = .seconds(2)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let acknowledged = await withTaskGroup(of: (String, Int)?.self) { group in
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Uploads `count` distinct images, 8 at a time, and returns the key and id of each one answered 200.
+    /// Requests cut off by the server stopping (or by the client's shutdown) simply fail; their images may or may
+    /// not be stored.
+    static func upload(_ count: Int, to port: Int, with client: HTTPClient, answered: Counter) async -> [(String, Int)] {
+        await withTaskGroup(of: (String, Int)?.self) { group in
             for i in 0..<count {
                 group.addTask {
                     let key = "u/\(i).jpg"
@@ -64,27 +67,42 @@ import Testing
                     request.method = .PUT
                     request.headers.add(name: "Content-Type", value: "image/jpeg")
                     request.body = .bytes(ByteBuffer(bytes: photo + Array("variant \(i)".utf8)))
-                    guard let response = try? await client.execute(request, timeout: .seconds(60)),
+                    guard let response = try? await client.execute(request, timeout: .seconds(120)),
                           response.status.code == 200,
                           let body = try? await response.body.collect(upTo: 1 << 20),
                           let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
                           let id = json["id"] as? Int
                     else { return nil }
-                    afterEach(i)
+                    answered.increment()
                     return (key, id)
                 }
             }
             return await group.reduce(into: [(String, Int)]()) { if let answer = $1 { $0.append(answer) } }
         }
-        try? await client.shutdown()
-        return acknowledged
     }
 
-    /// Waits until `count` uploads were answered (at most a minute).
+    /// Starts 60 uploads, waits for 10 answers, stops the server with `signal`, then ends the client (requests
+    /// still queued fail at once) and returns the server's exit status and the acknowledged uploads.
+    static func uploadAndStop(_ server: Server, _ signal: Int32) async throws -> (Int32, [(String, Int)]) {
+        let client = Self.client()
+        let answered = Counter()
+        let sent = Task { await Self.upload(60, to: server.port, with: client, answered: answered) }
+        do {
+            try await Self.waitFor(10, answered)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        let status = server.stop(signal)  // mid-stream: some uploads in flight, others not yet sent
+        try? await client.shutdown()
+        return (status, await sent.value)
+    }
+
+    /// Waits until `count` uploads were answered (at most 5 minutes: CI runs other suites beside this one).
     static func waitFor(_ count: Int, _ answered: Counter) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(300)
         while answered.value < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        try #require(answered.value >= count, "only \(answered.value) uploads were answered within a minute")
+        try #require(answered.value >= count, "only \(answered.value) uploads were answered in 5 minutes")
     }
 
     /// Every upload answered 200 is in the store — under its key, with the id the answer gave.
@@ -104,11 +122,7 @@ import Testing
     @Test func sigtermFinishesInFlightUploadsSavesAndExitsZero() async throws {
         let dir = TemporaryDirectory()
         let server = try Server(store: dir.store)
-        let answered = Counter()
-        let sent = Task { await Self.upload(60, to: server.port) { _ in answered.increment() } }
-        try await Self.waitFor(10, answered)
-        let status = server.stop(SIGTERM)  // mid-stream: some uploads in flight, others not yet sent
-        let acknowledged = await sent.value
+        let (status, acknowledged) = try await Self.uploadAndStop(server, SIGTERM)
         #expect(status == 0, "\(String(decoding: server.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
         #expect(acknowledged.count >= 10)
         try Self.expectStored(acknowledged, in: dir.store)
@@ -121,11 +135,7 @@ import Testing
     @Test func killMinusNineLosesNothingThatWasAnswered() async throws {
         let dir = TemporaryDirectory()
         let server = try Server(store: dir.store)
-        let answered = Counter()
-        let sent = Task { await Self.upload(60, to: server.port) { _ in answered.increment() } }
-        try await Self.waitFor(10, answered)
-        _ = server.stop(SIGKILL)
-        let acknowledged = await sent.value
+        let (_, acknowledged) = try await Self.uploadAndStop(server, SIGKILL)
         #expect(server.process.terminationReason == .uncaughtSignal)
         try Self.expectStored(acknowledged, in: dir.store)
     }

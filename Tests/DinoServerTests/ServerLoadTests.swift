@@ -61,28 +61,9 @@ import Testing
         let app = try Fixture.app(engine)
         let (searches, uploads) = try await app.test(.ahc(.http)) { testClient in
             let port = try #require(testClient.port)
-            return try await Self.withClient(connections: 8) { client in try await withThrowingTaskGroup(of: (String, Answer).self) { group in
-                for i in 0..<40 {
-                    // Distinct bytes (a suffix after the JPEG's end), so every upload is embedded and stored.
-                    let bytes = try Fixture.photo(Fixture.photoNames[i % 7]) + Array("variant \(i)".utf8)
-                    group.addTask {
-                        ("upload/\(i).jpg", try await Self.send(client, port, .put, "/v1/images/upload/\(i).jpg",
-                                                                body: bytes, type: "image/jpeg"))
-                    }
-                }
-                for i in 0..<200 {
-                    let query = try JSONSerialization.data(withJSONObject: ["vector": queries[i % 7].map(Double.init), "k": 5])
-                    group.addTask {
-                        ("search \(i)", try await Self.send(client, port, .post, "/v1/search", body: Array(query),
-                                                            type: "application/json"))
-                    }
-                }
-                var searches: [(Int, Answer)] = [], uploads: [(String, Answer)] = []
-                for try await (name, answer) in group {
-                    if name.hasPrefix("search ") { searches.append((Int(name.dropFirst(7))!, answer)) } else { uploads.append((name, answer)) }
-                }
-                return (searches, uploads)
-            } }
+            return try await Self.withClient(connections: 8) { client in
+                try await Self.searchWhileUploading(client, port, queries: queries)
+            }
         }
         #expect(searches.count == 200 && uploads.count == 40)
         for (i, answer) in searches {
@@ -95,6 +76,32 @@ import Testing
             #expect(try engine.store.record(path: key)?.id == (answer.json.int("id")).map(UInt64.init))
         }
         #expect(engine.store.count == 47)
+    }
+
+    /// 40 uploads of distinct bytes and 200 searches by the seeds' vectors, all sent at once.
+    static func searchWhileUploading(
+        _ client: HTTPClient, _ port: Int, queries: [[Float]]
+    ) async throws -> (searches: [(Int, Answer)], uploads: [(String, Answer)]) {
+        try await withThrowingTaskGroup(of: (String, Answer).self) { group in
+            for i in 0..<40 {
+                // Distinct bytes (a suffix after the JPEG's end), so every upload is embedded and stored.
+                let bytes = try Fixture.photo(Fixture.photoNames[i % 7]) + Array("variant \(i)".utf8)
+                group.addTask {
+                    ("upload/\(i).jpg", try await send(client, port, .put, "/v1/images/upload/\(i).jpg", body: bytes, type: "image/jpeg"))
+                }
+            }
+            for i in 0..<200 {
+                let query = try JSONSerialization.data(withJSONObject: ["vector": queries[i % 7].map(Double.init), "k": 5])
+                group.addTask {
+                    ("search \(i)", try await send(client, port, .post, "/v1/search", body: Array(query), type: "application/json"))
+                }
+            }
+            var searches: [(Int, Answer)] = [], uploads: [(String, Answer)] = []
+            for try await (name, answer) in group {
+                if name.hasPrefix("search ") { searches.append((Int(name.dropFirst(7))!, answer)) } else { uploads.append((name, answer)) }
+            }
+            return (searches, uploads)
+        }
     }
 
     /// Past the queue, 503 with Retry-After — an answer the OpenAPI document describes — and nothing else fails.

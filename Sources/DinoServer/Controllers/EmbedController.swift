@@ -10,8 +10,9 @@ struct EmbedController<Context: RequestContext> {
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("embed") { request, _ in
-            let bytes = try await RequestBody.image(request, limit: maxUpload)
-            let image = try await pipeline.embed(bytes, name: "upload")
+            let image = try await pipeline.admitted {
+                try await pipeline.embed(try await RequestBody.image(request, limit: maxUpload), name: "upload")
+            }
             return try jsonResponse(Embedding(
                 embedding: image.vector, model: pipeline.engine.encoder.fingerprint, width: image.width,
                 height: image.height))

@@ -23,8 +23,11 @@ struct ImagesController<Context: RequestContext> {
     func addRoutes(to group: RouterGroup<Context>) {
         group.put("images/**") { request, _ in
             let key = try ImageKey(request)
-            let bytes = try await RequestBody.image(request, limit: maxUpload)
-            let (id, image) = try await pipeline.add(bytes, key: key.value)
+            let (size, image) = try await pipeline.admitted {
+                let bytes = try await RequestBody.image(request, limit: maxUpload)
+                return (bytes.count, try await pipeline.embed(bytes, name: key.value, hashing: true))
+            }
+            let id = try await pipeline.add(image, size: size, key: key.value)
             return try jsonResponse(Added(id: id, key: key.value, width: image.width, height: image.height))
         }
         group.get("images/**") { request, _ in

@@ -48,8 +48,9 @@ struct SearchController<Context: RequestContext> {
                 default: throw APIError.badRequest("give exactly one of 'key' and 'vector'")
                 }
             } else {
-                let bytes = try await RequestBody.image(request, limit: maxUpload)
-                vector = try await pipeline.embed(bytes, name: "query image").vector
+                vector = try await pipeline.admitted {
+                    try await pipeline.embed(try await RequestBody.image(request, limit: maxUpload), name: "query image").vector
+                }
             }
             let results = try await offload { [k, minScore, prefix] in
                 try engine.search(vector: vector, k: k, minimumScore: minScore, prefix: prefix)

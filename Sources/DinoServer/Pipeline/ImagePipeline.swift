@@ -9,11 +9,13 @@ struct EmbeddedImage: Sendable {
     var vector: [Float]
     var width: Int
     var height: Int
+    /// SHA-256 of the bytes, hex, when asked for (uploads: the catalog recognises copies by it).
+    var contentHash: String?
 }
 
 /// The server's image work, with bounded memory under any load:
-/// - admission: at most `workers + queueLimit` images in the pipeline; the next request gets 503 + Retry-After
-///   instead of a place in an unbounded queue;
+/// - admission: at most `workers + queueLimit` image requests at once, from reading the body to the embedding;
+///   the next one gets 503 + Retry-After before its body is read, instead of a place in an unbounded queue;
 /// - decoding: at most `workers` images at once (a 24-megapixel JPEG takes 70 MB while it decodes);
 /// - the encoder: one forward pass at a time, over every image waiting for it (it already uses all cores);
 /// - the store: every upload waiting is committed in one transaction (group commit), and a request is answered
@@ -22,7 +24,7 @@ final class ImagePipeline: Sendable {
     let engine: SearchEngine
     let metrics: ServerMetrics
     private let capacity: Int
-    private let admitted = Atomic<Int>(0)
+    private let inWork = Atomic<Int>(0)
     private let decoders: WorkerSlots
     private let encoder: Batcher<PreparedImage, [Float]>
     private let committer: Batcher<NewImage, UInt64>
@@ -42,7 +44,7 @@ final class ImagePipeline: Sendable {
                 return images.map { _ in .failure(error) }
             }
         }
-        // No cap on a commit batch: every upload in it is already embedded, and the pipeline bounds how many exist.
+        // No cap on a commit batch: an upload waiting here holds only its vector, and admission bounds the uploads.
         committer = Batcher(label: "commit", maxBatch: .max) { images in
             metrics.commitBatch.record(Double(images.count))
             do {
@@ -55,30 +57,34 @@ final class ImagePipeline: Sendable {
         }
     }
 
-    /// Decodes and embeds an image held in memory; `name` is how an error names it (the key, or "upload").
-    /// - Throws: `APIError.overloaded` when the pipeline is full, `ImageError` for a bad image.
-    func embed(_ bytes: [UInt8], name: String) async throws -> EmbeddedImage {
+    /// Runs an image request's reading and embedding as one of the admitted ones.
+    /// - Throws: `APIError.overloaded` (503) at once when the pipeline is full.
+    func admitted<T>(_ body: () async throws -> T) async throws -> T {
         try admit()
         defer { leave() }
-        let prepared = try await decoders.withSlot { try await decode(bytes, name: name) }
-        let vector = try await encoder.submit(prepared)
-        return EmbeddedImage(vector: vector, width: prepared.width, height: prepared.height)
+        return try await body()
     }
 
-    /// Embeds an upload and stores it under `key` (replacing what was there); returns once the transaction that
-    /// holds it is on disk.
-    func add(_ bytes: [UInt8], key: String) async throws -> (id: UInt64, image: EmbeddedImage) {
-        let image = try await embed(bytes, name: key)
-        let id = try await committer.submit(NewImage(
-            path: key, fileSize: Int64(bytes.count), modified: Date().timeIntervalSince1970,
-            contentHash: SearchEngine.contentHash(bytes), width: image.width, height: image.height, vector: image.vector))
-        return (id, image)
+    /// Decodes and embeds an image held in memory; `name` is how an error names it (the key, or "upload").
+    /// Call it within `admitted`. - Throws: `ImageError` for a bad image.
+    func embed(_ bytes: [UInt8], name: String, hashing: Bool = false) async throws -> EmbeddedImage {
+        let (prepared, hash) = try await decoders.withSlot { try await decode(bytes, name: name, hashing: hashing) }
+        let vector = try await encoder.submit(prepared)
+        return EmbeddedImage(vector: vector, width: prepared.width, height: prepared.height, contentHash: hash)
+    }
+
+    /// Stores an embedded upload under `key` (replacing what was there); returns once the transaction that holds
+    /// it is on disk.
+    func add(_ image: EmbeddedImage, size: Int, key: String) async throws -> UInt64 {
+        try await committer.submit(NewImage(
+            path: key, fileSize: Int64(size), modified: Date().timeIntervalSince1970,
+            contentHash: image.contentHash ?? "", width: image.width, height: image.height, vector: image.vector))
     }
 
     private func admit() throws {
-        let inside = admitted.add(1, ordering: .relaxed).newValue
+        let inside = inWork.add(1, ordering: .relaxed).newValue
         guard inside <= capacity else {
-            admitted.subtract(1, ordering: .relaxed)
+            inWork.subtract(1, ordering: .relaxed)
             metrics.rejected.increment()
             throw APIError.overloaded("the server has \(capacity) images in work; retry shortly")
         }
@@ -86,16 +92,16 @@ final class ImagePipeline: Sendable {
     }
 
     private func leave() {
-        metrics.queueDepth.set(Double(admitted.subtract(1, ordering: .relaxed).newValue))
+        metrics.queueDepth.set(Double(inWork.subtract(1, ordering: .relaxed).newValue))
     }
 
-    /// Decodes and preprocesses on a Dispatch thread, off Swift's few cooperative threads.
-    private func decode(_ bytes: [UInt8], name: String) async throws -> PreparedImage {
+    /// Decodes, preprocesses and maybe hashes on a Dispatch thread, off Swift's few cooperative threads.
+    private func decode(_ bytes: [UInt8], name: String, hashing: Bool) async throws -> (PreparedImage, String?) {
         let preprocessing = engine.preprocessing
-        return try await offload { () throws(ImageError) in
-            do throws(ImageError) {
-                return try preprocessing.load(bytes)
-            } catch {
+        return try await offload {
+            do {
+                return (try preprocessing.load(bytes), hashing ? SearchEngine.contentHash(bytes) : nil)
+            } catch let error as ImageError {
                 throw error.at(name)  // the key is the only name the client knows the upload by
             }
         }
