@@ -122,22 +122,7 @@ public enum OpenAPIDocument {
         "operationId": "putImage",
         "summary": "Add an image under a key (replacing what the key held). A 200 means the image is committed to disk.",
         "requestBody": {
-          "required": true,
-          "description": "The image's bytes (JPEG, PNG or WebP).",
-          "content": {
-            "image/*": {
-              "schema": {
-                "type": "string",
-                "format": "binary"
-              }
-            },
-            "application/octet-stream": {
-              "schema": {
-                "type": "string",
-                "format": "binary"
-              }
-            }
-          }
+          "$ref": "#/components/requestBodies/Image"
         },
         "responses": {
           "200": {
@@ -305,22 +290,7 @@ public enum OpenAPIDocument {
         "operationId": "embed",
         "summary": "An image's unit-length DINOv2 embedding; nothing is stored.",
         "requestBody": {
-          "required": true,
-          "description": "The image's bytes (JPEG, PNG or WebP).",
-          "content": {
-            "image/*": {
-              "schema": {
-                "type": "string",
-                "format": "binary"
-              }
-            },
-            "application/octet-stream": {
-              "schema": {
-                "type": "string",
-                "format": "binary"
-              }
-            }
-          }
+          "$ref": "#/components/requestBodies/Image"
         },
         "responses": {
           "200": {
@@ -492,6 +462,26 @@ public enum OpenAPIDocument {
         "type": "http",
         "scheme": "bearer",
         "description": "DINOSEARCH_API_KEY (everything) or DINOSEARCH_READ_KEY (no PUT or DELETE)."
+      }
+    },
+    "requestBodies": {
+      "Image": {
+        "required": true,
+        "description": "The image's bytes (JPEG, PNG or WebP).",
+        "content": {
+          "image/*": {
+            "schema": {
+              "type": "string",
+              "format": "binary"
+            }
+          },
+          "application/octet-stream": {
+            "schema": {
+              "type": "string",
+              "format": "binary"
+            }
+          }
+        }
       }
     },
     "parameters": {

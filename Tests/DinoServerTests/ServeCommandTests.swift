@@ -58,7 +58,8 @@ import Testing
     /// Requests cut off by the server stopping (or by the client's shutdown) simply fail; their images may or may
     /// not be stored.
     static func upload(_ count: Int, to port: Int, with client: HTTPClient, answered: Counter) async -> [(String, Int)] {
-        await withTaskGroup(of: (String, Int)?.self) { group in
+        defer { answered.finish() }
+        return await withTaskGroup(of: (String, Int)?.self) { group in
             for i in 0..<count {
                 group.addTask {
                     let key = "u/\(i).jpg"
@@ -67,12 +68,21 @@ import Testing
                     request.method = .PUT
                     request.headers.add(name: "Content-Type", value: "image/jpeg")
                     request.body = .bytes(ByteBuffer(bytes: photo + Array("variant \(i)".utf8)))
-                    guard let response = try? await client.execute(request, timeout: .seconds(120)),
-                          response.status.code == 200,
+                    let response: HTTPClientResponse
+                    do {
+                        response = try await client.execute(request, timeout: .seconds(120))
+                    } catch {
+                        answered.fail("\(error)")
+                        return nil
+                    }
+                    guard response.status.code == 200,
                           let body = try? await response.body.collect(upTo: 1 << 20),
                           let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
                           let id = json["id"] as? Int
-                    else { return nil }
+                    else {
+                        answered.fail("HTTP \(response.status.code)")
+                        return nil
+                    }
                     answered.increment()
                     return (key, id)
                 }
@@ -98,11 +108,14 @@ import Testing
         return (status, await sent.value)
     }
 
-    /// Waits until `count` uploads were answered (at most 5 minutes: CI runs other suites beside this one).
+    /// Waits until `count` uploads were answered (at most 5 minutes: CI runs other suites beside this one), or
+    /// until every upload has ended.
     static func waitFor(_ count: Int, _ answered: Counter) async throws {
         let deadline = ContinuousClock.now + .seconds(300)
-        while answered.value < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        try #require(answered.value >= count, "only \(answered.value) uploads were answered in 5 minutes")
+        while answered.value < count && !answered.finished && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(answered.value >= count, "only \(answered.value) uploads were answered; failures: \(answered.failures.prefix(3))")
     }
 
     /// Every upload answered 200 is in the store — under its key, with the id the answer gave.
@@ -197,12 +210,18 @@ import Testing
     }
 }
 
-/// A thread-safe count.
+/// Uploads answered, failed (with why), and whether all have ended; thread-safe.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
+    private var errors: [String] = []
+    private var done = false
     func increment() { lock.withLock { count += 1 } }
+    func fail(_ reason: String) { lock.withLock { errors.append(reason) } }
+    func finish() { lock.withLock { done = true } }
     var value: Int { lock.withLock { count } }
+    var failures: [String] { lock.withLock { errors } }
+    var finished: Bool { lock.withLock { done } }
 }
 
 /// The example client (examples/http-client/client.py, standard-library Python) against the real server: it
