@@ -135,3 +135,53 @@ import Testing
         }
     }
 }
+
+/// `Expect: 100-continue` is answered at once, as curl and libcurl-based clients (PHP's) ask for every upload:
+/// over a raw socket, the interim 100 comes before any of the body is sent, then the upload's 200.
+@Suite(.offCooperativePool) struct ExpectContinueTests {
+    /// Connects to 127.0.0.1:`port` and returns the socket.
+    static func connect(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(status == 0, "connect failed: errno \(errno)")
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    static func receive(_ fd: Int32, until marker: String) -> String {
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !text.contains(marker) {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            text += String(decoding: buffer[..<n], as: UTF8.self)
+        }
+        return text
+    }
+
+    @Test func theBodyIsInvitedAtOnce() async throws {
+        let dir = TemporaryDirectory()
+        let engine = try Fixture.engine(dir)
+        let photo = try Fixture.photo("Aqua")
+        try await Fixture.app(engine).test(.ahc(.http)) { client in
+            let fd = try Self.connect(try #require(client.port))
+            defer { close(fd) }
+            let head = "PUT /v1/images/u/a.jpg HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+                + "Content-Length: \(photo.count)\r\nExpect: 100-continue\r\n\r\n"
+            #expect(send(fd, head, head.utf8.count, 0) == head.utf8.count)
+            let interim = Self.receive(fd, until: "\r\n\r\n")
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim)")
+            #expect(photo.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == photo.count)
+            let final = Self.receive(fd, until: "}")
+            #expect(final.hasPrefix("HTTP/1.1 200 OK\r\n") && final.contains(#""key":"u/a.jpg""#), "\(final)")
+        }
+        #expect(engine.store.count == 1)
+    }
+}
