@@ -60,12 +60,7 @@ final class CurationController<Context: RequestContext>: Sendable {
             let k = try QueryParameters.check(query.k ?? 4, "k", 1...Limits.maxK)
             var seeds: [NamedVector] = []
             for key in query.keys ?? [] {
-                let (vector, id) = try await offload { () throws -> ([Float], UInt64) in
-                    guard let record = try engine.store.record(path: key), let vector = try engine.store.vector(id: record.id) else {
-                        throw APIError.notFound("no image with key '\(key)'")
-                    }
-                    return (vector, record.id)
-                }
+                let (vector, id) = try await engine.storedVector(key: key)
                 seeds.append(NamedVector(name: key, vector: vector, storedID: id))
             }
             for (i, vector) in (query.vectors ?? []).enumerated() { seeds.append(NamedVector(name: "vector \(i)", vector: vector)) }

@@ -43,7 +43,7 @@ struct SearchController<Context: RequestContext> {
                 }
                 prefix = query.prefix ?? prefix
                 switch (query.key, query.vector) {
-                case (let key?, nil): vector = try await storedVector(key)
+                case (let key?, nil): vector = try await engine.storedVector(key: key).vector
                 case (nil, let given?): vector = given
                 default: throw APIError.badRequest("give exactly one of 'key' and 'vector'")
                 }
@@ -58,16 +58,6 @@ struct SearchController<Context: RequestContext> {
             let hits = results.enumerated().map { Hit(rank: $0 + 1, score: $1.score, key: $1.record.path, id: $1.id) }
             let took = ContinuousClock.now - start
             return try jsonResponse(Answer(results: hits, tookMs: Double(took.nanoseconds) / 1e6))
-        }
-    }
-
-    /// The stored vector of the image under `key` (404 if there is none).
-    func storedVector(_ key: String) async throws -> [Float] {
-        try await offload {
-            guard let record = try engine.store.record(path: key), let vector = try engine.store.vector(id: record.id) else {
-                throw APIError.notFound("no image with key '\(key)'")
-            }
-            return vector
         }
     }
 }
