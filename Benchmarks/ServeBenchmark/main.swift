@@ -1,7 +1,7 @@
 // The library side of Benchmarks/serve.sh: the same searches the HTTP server answers, called in-process on the same
 // store, from N threads at once, each one query at a time — what the server's throughput is measured against.
 //
-// usage: serve-benchmark STORE MODEL QUERIES.npy IMAGE [--seconds S] [--threads N]
+// usage: serve-benchmark STORE MODEL QUERIES.npy IMAGE [--seconds S] [--threads N] [--only vector|image]
 //   prints one line per workload: queries/s, p50 and p99 latency in ms
 import DinoSearch
 import Foundation
@@ -14,6 +14,7 @@ guard arguments.count >= 5 else {
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
 let seconds = option("--seconds").flatMap(Double.init) ?? 10
 let threads = option("--threads").flatMap(Int.init) ?? 8
+let only = option("--only")
 
 let engine = try SearchEngine(store: arguments[1], model: arguments[2], mode: .readOnly)
 let matrix = try NumpyMatrix(contentsOf: arguments[3])
@@ -52,12 +53,16 @@ func measure(_ name: String, _ work: @escaping @Sendable (Int) throws -> Void) {
 }
 
 print("store: \(engine.store.count) images, \(try engine.store.stats().layout)")
-measure("library search by vector (k 10)") { i in _ = try engine.search(vector: queries[i % queries.count], k: 10) }
-measure("library search by image (k 10)") { _ in
+if only != "image" {
+    measure("library search by vector (k 10)") { i in _ = try engine.search(vector: queries[i % queries.count], k: 10) }
+}
+if only != "vector" {
+  measure("library search by image (k 10)") { _ in
     let semaphore = DispatchSemaphore(value: 0)
     Task {
         _ = try? await engine.search(image, k: 10)
         semaphore.signal()
     }
     semaphore.wait()
+  }
 }
