@@ -13,7 +13,8 @@ struct Serve: AsyncParsableCommand {
             DINOSEARCH_API_KEY set, every /v1 route needs 'Authorization: Bearer KEY'; DINOSEARCH_READ_KEY, if set \
             too, is a second key that may search and embed but not add or remove images. SIGTERM or Ctrl-C stops \
             accepting, finishes the requests in flight, saves the index and exits 0; an answered upload is on disk \
-            even if the process is killed.
+            even if the process is killed. --json prints {"url", "port"} on stdout once the server listens (for \
+            scripts that start it with --port 0).
             """)
 
     @OptionGroup var options: StoreOptions

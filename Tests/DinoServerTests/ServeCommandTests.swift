@@ -208,6 +208,31 @@ import Testing
         #expect(message.contains("refusing to listen on 0.0.0.0") && message.contains("DINOSEARCH_API_KEY"), "\(message)")
         #expect(!FileManager.default.fileExists(atPath: dir.store))  // refused before anything was opened
     }
+
+    /// --max-upload takes sizes with units, and the limit it sets is the one the server enforces.
+    @Test func maxUploadTakesSizesWithUnits() async throws {
+        let bad = Process()
+        bad.executableURL = URL(fileURLWithPath: Self.binary)
+        bad.arguments = ["serve", "--max-upload", "12XB"]
+        let errors = Pipe()
+        bad.standardError = errors
+        try bad.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bad.waitUntilExit()
+        #expect(bad.terminationStatus == 2 && message.contains("'--max-upload' must be a size"), "\(message)")
+
+        let dir = TemporaryDirectory()
+        let server = try Server(store: dir.store, arguments: ["--max-upload", "100KB"])
+        defer { _ = server.stop(SIGTERM) }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        for (name, status) in [("FreshFlower", 200), ("Aqua", 413)] {  // 80,905 and 200,353 bytes
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/images/\(name).jpg")
+            request.method = .PUT
+            request.body = .bytes(ByteBuffer(bytes: try Fixture.photo(name)))
+            #expect(try await client.execute(request, timeout: .seconds(60)).status.code == status, "\(name)")
+        }
+        try await client.shutdown()
+    }
 }
 
 /// Uploads answered, failed (with why), and whether all have ended; thread-safe.
