@@ -1,4 +1,5 @@
 import CDinoFloat16
+import Crypto
 import Foundation
 
 /// The store's source of truth, in LMDB: image records, their embeddings (float16), lookups and a change log.
@@ -6,7 +7,7 @@ import Foundation
 /// Tables (keys big-endian so LMDB's byte order is numeric order):
 /// - `info`     "store" → `StoreInfo` JSON (format, dimension, model, layout, next id, sequence)
 /// - `images`   id → `ImageRecord` JSON
-/// - `paths`    path → id
+/// - `paths`    path → id (`pathKey`: paths past LMDB's 511-byte key limit are shortened with their hash)
 /// - `hashes`   SHA-256 (hex) + "/" + id → empty
 /// - `vectors`  id → D float16 values, little-endian
 /// - `changes`  sequence → id: every id touched by a committed batch since the index file last caught up
@@ -29,6 +30,22 @@ struct Catalog {
     static func key(_ id: UInt64) -> Data { withUnsafeBytes(of: id.bigEndian) { Data($0) } }
     static func id(_ key: Data) -> UInt64 { key.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } }
     static func hashKey(_ hash: String, _ id: UInt64) -> Data { Data((hash + "/").utf8) + key(id) }
+
+    /// LMDB's longest key (MDB_MAXKEYSIZE in Debian's build), and how much of a longer path its key keeps.
+    static let pathKeyLimit = 511
+    static let pathKeyKept = 446
+
+    /// The `paths` table's key for a path: its bytes when they fit LMDB's key limit; a longer path (file paths reach
+    /// 4,096 bytes, HTTP keys 1,024) keeps its first 446 bytes, then a NUL — which no path or key holds — and the
+    /// SHA-256 of the whole path: 479 bytes, still one key per path, still found by a prefix scan of its beginning.
+    static func pathKey(_ path: String) -> Data {
+        let bytes = Data(path.utf8)
+        guard bytes.count > pathKeyLimit else { return bytes }
+        return bytes.prefix(pathKeyKept) + [0] + Data(SHA256.hash(data: bytes))
+    }
+
+    /// Whether a `paths` key is a shortened one (`pathKey` of a long path).
+    static func isShortened(_ key: Data) -> Bool { key.count > pathKeyKept && key[key.startIndex + pathKeyKept] == 0 }
 
     static func info(_ txn: LMDBEnvironment.Transaction) throws(StoreError) -> StoreInfo? {
         guard let data = try txn.get("info", Data("store".utf8)) else { return nil }
@@ -131,8 +148,8 @@ struct Catalog {
         guard let record = try record(txn, id: id) else { return false }
         try txn.delete("images", key(id))
         try txn.delete("vectors", key(id))
-        if let owner = try txn.get("paths", Data(record.path.utf8)), Self.id(owner) == id {
-            try txn.delete("paths", Data(record.path.utf8))
+        if let owner = try txn.get("paths", pathKey(record.path)), Self.id(owner) == id {
+            try txn.delete("paths", pathKey(record.path))
         }
         try txn.delete("hashes", hashKey(record.contentHash, id))
         return true

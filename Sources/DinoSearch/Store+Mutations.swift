@@ -33,7 +33,7 @@ extension Store {
                 var outcomes: [Outcome] = [], replaced: [UInt64] = []
                 for (image, vector) in zip(images, vectors) {
                     var old: UInt64?
-                    if let stored = try txn.get("paths", Data(image.path.utf8)) { old = Catalog.id(stored) }
+                    if let stored = try txn.get("paths", Catalog.pathKey(image.path)) { old = Catalog.id(stored) }
                     if keepingUnchanged, let old, let record = try Catalog.record(txn, id: old),
                        record.matches(image), try txn.get("vectors", Catalog.key(old)) == vector {
                         outcomes.append(.unchanged(old))
@@ -46,7 +46,7 @@ extension Store {
                         id: id, path: image.path, fileSize: image.fileSize, modified: image.modified,
                         contentHash: image.contentHash, width: image.width, height: image.height, added: image.added ?? now)
                     try txn.put("images", Catalog.key(id), try! JSONEncoder().encode(record))
-                    try txn.put("paths", Data(image.path.utf8), Catalog.key(id))
+                    try txn.put("paths", Catalog.pathKey(image.path), Catalog.key(id))
                     try txn.put("hashes", Catalog.hashKey(image.contentHash, id), Data())
                     try txn.put("vectors", Catalog.key(id), vector)
                     outcomes.append(old == nil ? .added(id) : .replaced(id))
@@ -98,11 +98,11 @@ extension Store {
     /// Points an image at a new path (a file moved or renamed with the same bytes): no vector changes.
     public func move(id: UInt64, to path: String) throws(StoreError) {
         try updateRecord(id: id) { (txn, record) throws(StoreError) in
-            if let owner = try txn.get("paths", Data(record.path.utf8)), Catalog.id(owner) == id {
-                try txn.delete("paths", Data(record.path.utf8))
+            if let owner = try txn.get("paths", Catalog.pathKey(record.path)), Catalog.id(owner) == id {
+                try txn.delete("paths", Catalog.pathKey(record.path))
             }
             record.path = path
-            try txn.put("paths", Data(path.utf8), Catalog.key(id))
+            try txn.put("paths", Catalog.pathKey(path), Catalog.key(id))
         }
     }
 

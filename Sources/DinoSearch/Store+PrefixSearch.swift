@@ -14,10 +14,20 @@ extension Store {
     }
 
     static func ids(_ txn: LMDBEnvironment.Transaction, keyPrefix: Data) throws(StoreError) -> [UInt64] {
+        // A shortened key (a path past LMDB's key limit) holds the path's first bytes only: a longer prefix is
+        // scanned by those, and such keys are checked on their record's whole path.
+        let scanned = keyPrefix.prefix(Catalog.pathKeyKept)
         var ids: [UInt64] = []
-        try txn.scan("paths", from: keyPrefix) { key, value in
-            guard key.starts(with: keyPrefix) else { return false }
-            ids.append(Catalog.id(value))
+        try txn.scan("paths", from: scanned) { (key, value) throws(StoreError) in
+            guard key.starts(with: scanned) else { return false }
+            let id = Catalog.id(value)
+            if scanned.count == keyPrefix.count {
+                ids.append(id)
+            } else if Catalog.isShortened(key) {
+                if let record = try Catalog.record(txn, id: id), record.path.utf8.starts(with: keyPrefix) { ids.append(id) }
+            } else if key.starts(with: keyPrefix) {
+                ids.append(id)
+            }
             return true
         }
         return ids

@@ -74,7 +74,7 @@ extension Store {
     /// The record of an image, by path.
     public func record(path: String) throws(StoreError) -> ImageRecord? {
         try catalog.environment.read { txn throws(StoreError) in
-            guard let id = try txn.get("paths", Data(path.utf8)) else { return nil }
+            guard let id = try txn.get("paths", Catalog.pathKey(path)) else { return nil }
             return try Catalog.record(txn, id: Catalog.id(id))
         }
     }

@@ -73,4 +73,29 @@ import Testing
         print("recall@10 within a 5,000-image prefix through the IVF index: \(recall)")
         #expect(recall >= 0.95)
     }
+
+    /// Keys past LMDB's 511-byte key limit (the HTTP API allows 1,024 bytes, file paths 4,096) are stored, found,
+    /// replaced, removed and searched by prefix like short ones — also by a prefix longer than the part kept whole.
+    @Test func keysLongerThanLMDBsKeyLimit() throws {
+        let dir = TemporaryDirectory()
+        let d = 16
+        let store = try Store(at: dir.store, dimension: d, model: "m")
+        let folder = "user-7/" + String(repeating: "deep/", count: 120)  // 607 bytes
+        let keys = (0..<5).map { folder + "photo-\($0).jpg" } + ["user-7/short.jpg", String(repeating: "é", count: 512)]
+        let ids = try store.add(keys.enumerated().map { NewImage(path: $1, vector: randomVector(d, seed: $0)) })
+        for (key, id) in zip(keys, ids) { #expect(try store.record(path: key)?.id == id) }
+        #expect(try store.record(path: folder + "photo-9.jpg") == nil)
+        // A key that differs only after the part kept whole is another key.
+        #expect(Set(ids).count == keys.count && store.count == keys.count)
+        #expect(try store.ids(withKeyPrefix: "user-7/").count == 6)
+        #expect(try store.ids(withKeyPrefix: folder).count == 5)
+        #expect(try store.ids(withKeyPrefix: folder + "photo-3").count == 1)
+        let hits = try store.search(randomVector(d, seed: 3), k: 10, prefix: folder)
+        #expect(hits.first?.record.path == folder + "photo-3.jpg" && hits.count == 5)
+        // Replace and remove by key.
+        let replaced = try store.add([NewImage(path: keys[1], vector: randomVector(d, seed: 99))])[0]
+        #expect(try store.record(path: keys[1])?.id == replaced && store.count == keys.count)
+        #expect(try store.remove(ids: [replaced]) == 1)
+        #expect(try store.record(path: keys[1]) == nil && store.ids(withKeyPrefix: folder).count == 4)
+    }
 }

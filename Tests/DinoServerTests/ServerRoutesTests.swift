@@ -48,6 +48,13 @@ import Testing
             let gone = try await client.execute(uri: "/v1/images/user-42/2024/IMG_0012.jpg", method: .get)
             #expect(gone.status == .notFound && gone.errorCode == "not_found")
             #expect(engine.store.count == 1)
+
+            // The longest key allowed, 1,024 bytes (twice LMDB's key limit), works like any other.
+            let longest = "user-42/" + String(repeating: "x", count: 1012) + ".jpg"
+            #expect(try await client.put(longest, try Fixture.photo("Aqua")).status == .ok)
+            #expect(try await client.execute(uri: "/v1/images/\(longest)", method: .get).json["key"] as? String == longest)
+            let mine = try await client.post("/v1/search", json: ["key": longest, "prefix": "user-42/xxx", "k": 2])
+            #expect(mine.json.resultKeys == [longest])
         }
     }
 

@@ -55,7 +55,7 @@ extension Store {
                 guard line <= matrix.rows else { return }
                 let place = "\(vectorsPath) row \(line - 1) (records.jsonl line \(line), \(record.path))"
                 _ = try storable(checking.row(line - 1), path: place)
-                if try txn.get("paths", Data(record.path.utf8)) == nil { newPaths += 1 }
+                if try txn.get("paths", Catalog.pathKey(record.path)) == nil { newPaths += 1 }
             }
         }
         guard lines == matrix.rows else {
