@@ -8,8 +8,6 @@ struct ImagesController<Context: RequestContext> {
     let maxUpload: Int
     var engine: SearchEngine { pipeline.engine }
 
-    static var route: String { "/v1/images/" }
-
     struct Added: Encodable { var id: UInt64; var key: String; var width: Int; var height: Int }
     struct Record: Encodable {
         var id: UInt64, key: String, width: Int, height: Int, bytes: Int64, sha256: String, added: Double
