@@ -96,7 +96,10 @@ import Testing
     static func uploadAndStop(_ server: Server, _ signal: Int32) async throws -> (Int32, [(String, Int)]) {
         let client = Self.client()
         let answered = Counter()
-        let sent = Task { await Self.upload(60, to: server.port, with: client, answered: answered) }
+        // On the global executor, not this suite's blocking threads, which other suites may be holding.
+        let sent = Task(executorPreference: globalConcurrentExecutor) {
+            await Self.upload(60, to: server.port, with: client, answered: answered)
+        }
         do {
             try await Self.waitFor(10, answered)
         } catch {
