@@ -64,7 +64,10 @@ serve() {  # serve STORE: starts the server in the background, sets $server and 
 stop() { kill -TERM $server; wait $server || true; server=""; }
 summary() { grep -E 'Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors' || true; }
 
-library() { .build/release/serve-benchmark "$store" "$model" "$queries" "$image" --seconds "$seconds" --threads "$connections" "$@"; }
+library() {  # library THREADS WORKLOAD
+  .build/release/serve-benchmark "$store" "$model" "$queries" "$image" --seconds "$seconds" --threads "$1" --only "$2" |
+    grep library
+}
 echo "== search by vector, $connections connections / threads, ${seconds}s each, 3 rounds alternating; store: $store"
 for round in 1 2 3; do
   serve "$store"
@@ -72,17 +75,17 @@ for round in 1 2 3; do
   wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/vector.lua" "$url/v1/search" | summary
   stop
   echo "-- round $round, library (Store.search in-process, no HTTP):"
-  library --only vector | grep library
+  library "$connections" vector
 done
 echo "-- library with one thread per core (the store's best; more threads only time-slice the scans):"
-.build/release/serve-benchmark "$store" "$model" "$queries" "$image" --seconds "$seconds" --threads "$(nproc)" --only vector | grep library
+library "$(nproc)" vector
 echo "== search by image ($image)"
 serve "$store"
 echo "-- server (wrk):"
 wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/image.lua" "$url/v1/search" | summary
 stop
 echo "-- library (SearchEngine.search(bytes) in-process):"
-library --only image | grep library
+library "$connections" image
 echo "-- CLI: dinosearch query --vectors (every query row in one batched process, model not loaded):"
 /usr/bin/time -f "   %e s wall" $bin query --store "$store" --vectors "$queries" -k 10 --json >/dev/null
 
