@@ -50,17 +50,19 @@ struct Serve: AsyncParsableCommand {
             apiKey: environment["DINOSEARCH_API_KEY"], readKey: environment["DINOSEARCH_READ_KEY"])
         configuration.queueLimit = queue
         let json = options.json
-        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let shownHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         do {
             try configuration.validate()  // before the model loads: a refused setting fails at once
             let engine = try SearchEngine(
                 store: options.storeDirectory, model: modelOptions.model, preprocessing: modelOptions.preprocessing)
             let images = engine.store.count
             let app = try buildApplication(engine: engine, configuration: configuration, logger: logger) { port in
-                let url = "http://\(host):\(port)"
+                let url = "http://\(shownHost):\(port)"
                 warn("serving \(engine.store.directory) (\(images) images) on \(url)")
                 if json {
-                    FileHandle.standardOutput.write(Data(#"{"url": "\#(url)", "port": \#(port)}"#.utf8 + [10]))
+                    struct Listening: Encodable { var url: String; var port: Int }
+                    let line = (try? JSONEncoder().encode(Listening(url: url, port: port))) ?? Data()
+                    FileHandle.standardOutput.write(line + [10])  // one line: scripts read it as soon as it comes
                 }
             }
             try await app.runService()
