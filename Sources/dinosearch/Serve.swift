@@ -61,7 +61,9 @@ struct Serve: AsyncParsableCommand {
                 warn("serving \(engine.store.directory) (\(images) images) on \(url)")
                 if json {
                     struct Listening: Encodable { var url: String; var port: Int }
-                    let line = (try? JSONEncoder().encode(Listening(url: url, port: port))) ?? Data()
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    let line = (try? encoder.encode(Listening(url: url, port: port))) ?? Data()
                     FileHandle.standardOutput.write(line + [10])  // one line: scripts read it as soon as it comes
                 }
             }
