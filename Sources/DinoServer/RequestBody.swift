@@ -93,10 +93,3 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) th
     return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
-
-/// Blocking store work (a Faiss search, an LMDB scan) on a Dispatch thread, off Swift's cooperative threads.
-func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
-    }
-}
