@@ -71,6 +71,11 @@ struct QueryParameters {
         guard let value = Float(text), value.isFinite else {
             throw APIError.badRequest("'\(name)' must be a number, not '\(text)'")
         }
+        return try Self.check(value, name, range)
+    }
+
+    /// A number from the query string or a JSON body, within `range`.
+    static func check(_ value: Float, _ name: String, _ range: ClosedRange<Float>) throws -> Float {
         guard range.contains(value) else {
             throw APIError.badRequest("'\(name)' must be between \(range.lowerBound) and \(range.upperBound)")
         }

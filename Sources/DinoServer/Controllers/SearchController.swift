@@ -35,12 +35,7 @@ struct SearchController<Context: RequestContext> {
             if RequestBody.isJSON(request) {
                 let query = try await RequestBody.json(Query.self, request, limit: maxUpload)
                 if let value = query.k { k = try QueryParameters.check(value, "k", 1...Limits.maxK) }
-                if let value = query.minScore {
-                    guard value.isFinite, (-1...1).contains(value) else {
-                        throw APIError.badRequest("'min_score' must be between -1 and 1")
-                    }
-                    minScore = value
-                }
+                if let value = query.minScore { minScore = try QueryParameters.check(value, "min_score", -1...1) }
                 prefix = query.prefix ?? prefix
                 switch (query.key, query.vector) {
                 case (let key?, nil): vector = try await engine.storedVector(key: key).vector
