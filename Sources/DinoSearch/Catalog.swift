@@ -115,6 +115,27 @@ struct Catalog {
         return scored
     }
 
+    /// `scores`, best first, ties by id: the order every search answers in.
+    static func ranked(
+        _ txn: LMDBEnvironment.Transaction, query: UnsafeBufferPointer<Float>, ids: some Sequence<UInt64>, minimum: Float?
+    ) throws(StoreError) -> [(score: Float, id: UInt64)] {
+        var scored = try scores(txn, query: query, ids: ids, minimum: minimum)
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+        return scored
+    }
+
+    /// The first `k` of a ranked list whose records are still in the catalog (and pass `keep`), as search results.
+    static func results(
+        _ txn: LMDBEnvironment.Transaction, _ ranked: [(score: Float, id: UInt64)], k: Int,
+        keep: (ImageRecord) -> Bool = { _ in true }
+    ) throws(StoreError) -> [SearchResult] {
+        var results: [SearchResult] = []
+        for (score, id) in ranked where results.count < k {
+            if let record = try record(txn, id: id), keep(record) { results.append(SearchResult(score: score, record: record)) }
+        }
+        return results
+    }
+
     /// Calls `body` with each stored vector from id `start` on, in id order, decoded into a reused buffer, while it
     /// returns true. A vector of the wrong length means a damaged catalog.
     static func forEachVector(

@@ -76,33 +76,25 @@ extension Store {
             if let found { candidates = found }
         }
         return try catalog.environment.read { txn throws(StoreError) in
-            var scored = try query.withUnsafeBufferPointer { q throws(StoreError) in
-                try Catalog.scores(txn, query: q, ids: candidates, minimum: minimumScore)
+            var ranked = try query.withUnsafeBufferPointer { q throws(StoreError) in
+                try Catalog.ranked(txn, query: q, ids: candidates, minimum: minimumScore)
             }
-            scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-            if candidates.count < members.count, scored.count >= k {
+            if candidates.count < members.count, ranked.count >= k {
                 // Spot-check the index's answer against an even sample of the prefix.
-                let kth = scored[k - 1].score
+                let kth = ranked[k - 1].score
                 let step = max(1, members.count / Self.prefixCheckSample)
                 let sample = stride(from: 0, to: members.count, by: step).lazy.map { members[$0] }
                 let beaten = try query.withUnsafeBufferPointer { q throws(StoreError) in
                     try Catalog.scores(txn, query: q, ids: sample, minimum: kth).contains { $0.score > kth }
                 }
                 if beaten {
-                    scored = try query.withUnsafeBufferPointer { q throws(StoreError) in
-                        try Catalog.scores(txn, query: q, ids: members, minimum: minimumScore)
+                    ranked = try query.withUnsafeBufferPointer { q throws(StoreError) in
+                        try Catalog.ranked(txn, query: q, ids: members, minimum: minimumScore)
                     }
-                    scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
                 }
             }
-            var results: [SearchResult] = []
-            for (score, id) in scored where results.count < k {
-                // The key is checked again in this snapshot: an id from the index may have been re-keyed since.
-                if let record = try Catalog.record(txn, id: id), record.path.utf8.starts(with: keyPrefix) {
-                    results.append(SearchResult(score: score, record: record))
-                }
-            }
-            return results
+            // The key is checked again in this snapshot: an id from the index may have been re-keyed since.
+            return try Catalog.results(txn, ranked, k: k) { $0.path.utf8.starts(with: keyPrefix) }
         }
     }
 }

@@ -40,16 +40,11 @@ extension Store {
         // for the k best only; ids no longer in the catalog are skipped.
         return try catalog.environment.read { txn throws(StoreError) in
             try candidateLists.enumerated().map { (q, candidates) throws(StoreError) in
-                var scored = try queries.withUnsafeBufferPointer { all throws(StoreError) in
-                    try Catalog.scores(txn, query: UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)]),
+                let ranked = try queries.withUnsafeBufferPointer { all throws(StoreError) in
+                    try Catalog.ranked(txn, query: UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)]),
                                        ids: candidates.lazy.map { UInt64(bitPattern: $0.id) }, minimum: minimumScore)
                 }
-                scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-                var results: [SearchResult] = []
-                for (score, id) in scored where results.count < k {
-                    if let record = try Catalog.record(txn, id: id) { results.append(SearchResult(score: score, record: record)) }
-                }
-                return results
+                return try Catalog.results(txn, ranked, k: k)
             }
         }
     }
