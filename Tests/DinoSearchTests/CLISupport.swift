@@ -7,11 +7,9 @@ struct CLI {
     var model = CLI.fixtureModel
     var environment: [String: String] = [:]
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    /// The tiny random ViT of the encoder tests (transformers' Dinov2Model, 2 layers, width 128).
-    static let fixtureModel = repository.appendingPathComponent("Tests/DinoModelTests/Fixtures/plain/model.safetensors").path
-    static let photos = repository.appendingPathComponent("examples/photos").path
+    static let repository = RepositoryFiles.root
+    static let fixtureModel = RepositoryFiles.fixtureModel
+    static let photos = RepositoryFiles.photos
     static let binary = builtProduct("dinosearch")
 
     struct Result {

@@ -9,11 +9,9 @@ import Testing
 
 /// Paths and helpers the server tests share: the tiny random fixture model, the example photos, a fresh engine.
 enum Fixture {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    /// transformers' Dinov2Model with random weights, 2 layers, width 128 (Tests/DinoModelTests/Fixtures).
-    static let model = repository.appendingPathComponent("Tests/DinoModelTests/Fixtures/plain/model.safetensors").path
-    static let photos = repository.appendingPathComponent("examples/photos").path
+    static let repository = RepositoryFiles.root
+    static let model = RepositoryFiles.fixtureModel
+    static let photos = RepositoryFiles.photos
     static let photoNames = ["Aqua", "FreshFlower", "Garden", "GreenMeadow", "GreenTraditional", "LadyBird", "YellowFlower"]
 
     static func photo(_ name: String) throws -> [UInt8] {

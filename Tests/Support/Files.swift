@@ -18,3 +18,14 @@ public func builtProduct(_ name: String) -> String {
     }
     return folder.appendingPathComponent(name).path
 }
+
+/// Files of the repository that several test targets use.
+public enum RepositoryFiles {
+    /// The repository's root.
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    /// The tiny random ViT of the encoder tests (transformers' Dinov2Model, 2 layers, width 128).
+    public static let fixtureModel = root.appendingPathComponent("Tests/DinoModelTests/Fixtures/plain/model.safetensors").path
+    /// The example photos (7 JPEGs from Debian's mate-backgrounds).
+    public static let photos = root.appendingPathComponent("examples/photos").path
+}
