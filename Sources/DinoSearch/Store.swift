@@ -203,16 +203,16 @@ public final class Store: Sendable {
 
     /// Makes a fresh index of `layout` from every vector in the catalog (training it on a sample if needed),
     /// streaming: memory holds the training sample and one chunk of vectors, never the whole catalog.
-    /// - Parameter incoming: rows about to be imported (checked already); the training sample is drawn across the
-    ///   catalog and them in proportion, so the index fits what the store is about to hold.
-    func rebuildIndex(layout: IndexLayout, save: Bool, incoming: NumpyMatrix? = nil) throws(StoreError) {
+    /// - Parameter incoming: rows about to be imported (checked already), one matrix per folder; the training sample
+    ///   is drawn across the catalog and them in proportion, so the index fits what the store is about to hold.
+    func rebuildIndex(layout: IndexLayout, save: Bool, incoming: [NumpyMatrix] = []) throws(StoreError) {
         var layout = layout
         let fresh = try VectorIndex.make(layout, dimension: dimension)
         // One snapshot, so the index matches exactly one catalog state.
         let sequence = try catalog.environment.read { txn throws(StoreError) in
             let count = try txn.count("vectors")
             if !fresh.isTrained {
-                let extra = incoming?.rows ?? 0
+                let extra = incoming.reduce(0) { $0 + $1.rows }
                 let sampleSize = min(count + extra, IndexLayout.trainingSampleLimit)
                 guard sampleSize > 0 else { throw StoreError(.index, path: directory, "\(layout.factory) needs vectors to train on") }
                 let fromCatalog = sampleSize * count / (count + extra)
@@ -227,10 +227,14 @@ public final class Store: Sendable {
                         return sample.count < fromCatalog * dimension
                     }
                 }
-                if let incoming, sampleSize > fromCatalog {
+                if sampleSize > fromCatalog {
+                    // The incoming matrices read as one sequence of `extra` rows.
                     let fromIncoming = sampleSize - fromCatalog
+                    var (matrix, firstRow) = (0, 0)
                     for i in 0..<fromIncoming {
-                        sample += try storable(incoming.row(i * incoming.rows / fromIncoming), path: incoming.path)
+                        let row = i * extra / fromIncoming
+                        while row >= firstRow + incoming[matrix].rows { (firstRow, matrix) = (firstRow + incoming[matrix].rows, matrix + 1) }
+                        sample += try storable(incoming[matrix].row(row - firstRow), path: incoming[matrix].path)
                     }
                 }
                 try fresh.train(sample)

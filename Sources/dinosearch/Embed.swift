@@ -16,7 +16,12 @@ struct Embed: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     @Argument(help: ArgumentHelp("Images.", valueName: "image"))
-    var images: [String]
+    var images: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Also embed the paths in this file, one per line ('-': standard input), for lists longer than a command line.",
+        valueName: "file"))
+    var filesFrom: String?
 
     @Flag(name: .long, help: "JSON on stdout: [{\"path\": ..., \"embedding\": [...]}].")
     var json = false
@@ -28,6 +33,7 @@ struct Embed: ParsableCommand {
     var out: String?
 
     func validate() throws {
+        if images.isEmpty && filesFrom == nil { throw ValidationError("name images to embed, or '--files-from FILE'") }
         if out != nil && (npy != nil || json) { throw ValidationError("'--out' cannot be combined with '--npy' or '--json'") }
     }
 
@@ -38,10 +44,12 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         var rows: [Row] = []
+        var images = images
         do {
+            if let filesFrom { images += try Self.paths(listedIn: filesFrom) }
             let encoder = try DinoEncoder(contentsOf: try ModelLocation.resolve(modelOptions.model))
             let prep = modelOptions.preprocessing
-            if let out { return try write(to: out, encoder: encoder) }
+            if let out { return try write(images, to: out, encoder: encoder) }
             // Batches of 8, the encoder's best throughput here (Benchmarks/README.md).
             for start in stride(from: 0, to: images.count, by: 8) {
                 let chunk = Array(images[start..<min(start + 8, images.count)])
@@ -70,7 +78,7 @@ struct Embed: ParsableCommand {
     }
 
     /// `--out`: the interchange folder, with a progress line and the failures reported.
-    func write(to directory: String, encoder: DinoEncoder) throws {
+    func write(_ images: [String], to directory: String, encoder: DinoEncoder) throws {
         let line = CountProgressLine("embedding")
         let summary = try encoder.embedFiles(images, into: directory, preprocessing: modelOptions.preprocessing) {
             line.update($0, $1)
@@ -78,5 +86,21 @@ struct Embed: ParsableCommand {
         line.finish()
         for failure in summary.failed { warn("skipped \(failure.path): \(failure.reason)") }
         print("embedded \(summary.embedded), failed \(summary.failed.count): \(directory)")
+    }
+
+    /// The non-empty lines of `file` (or of standard input for "-"), each a path.
+    static func paths(listedIn file: String) throws -> [String] {
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                throw ValidationError("cannot read the list \(file): \(error.localizedDescription)")
+            }
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
     }
 }

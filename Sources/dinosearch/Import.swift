@@ -7,8 +7,10 @@ struct Import: ParsableCommand {
         discussion: """
             Folders come from `dinosearch export` or `dinosearch embed --out`. Without a store, one is made from \
             the first folder's store.json (no model file needed); a folder of another model or dimension is refused. \
-            Each folder is checked whole before anything is written. A path already stored is replaced, or left \
-            alone if nothing changed: importing twice changes nothing, and an interrupted import finishes when run again.
+            Several folders (the shards of a distributed job) are one import: all are checked whole before anything \
+            is written, and a store they take past its index layout is trained once, on a sample across all of them. \
+            A path already stored is replaced, or left alone if nothing changed: importing twice changes nothing, and \
+            an interrupted import finishes when run again.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -25,17 +27,12 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        var total = ImportSummary()
+        let total: ImportSummary
         let line = CountProgressLine("importing")
         do {
             let manifest = try Interchange.manifest(in: directories[0])
             let store = try Store(at: options.storeDirectory, dimension: manifest.dimension, model: manifest.model)
-            for directory in directories {
-                let summary = try store.import(from: directory, batchSize: batchSize) { line.update($0, $1) }
-                total.added += summary.added
-                total.updated += summary.updated
-                total.unchanged += summary.unchanged
-            }
+            total = try store.import(from: directories, batchSize: batchSize) { line.update($0, $1) }
             line.finish()
         } catch {
             line.finish()

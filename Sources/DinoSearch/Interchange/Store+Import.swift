@@ -16,19 +16,85 @@ public struct ImportSummary: Codable, Sendable, Equatable {
 
 extension Store {
     /// Adds the images of an interchange folder (`Interchange`; written by `export` or `dinosearch embed --out`).
-    ///
-    /// The whole folder is checked first — `store.json` against this store's model and dimension, every line of
-    /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
-    /// anything is wrong: the error names the file and line. The same pass counts the paths not yet stored. Then
-    /// the rows are added in batches of `batchSize`, one transaction each: a path already stored is replaced, or
-    /// left alone when nothing about it changed, so an import is idempotent and one killed halfway finishes when
-    /// run again. A store the import takes past its index layout gets the recommended one first, trained on a
-    /// sample drawn across the catalog and the folder.
-    /// - Parameter progress: called with (done, total) after each batch.
+    /// The same as `import(from: [directory])`.
     public func `import`(
         from directory: String, batchSize: Int = 1000, progress: ((Int, Int) -> Void)? = nil
     ) throws(StoreError) -> ImportSummary {
+        try self.import(from: [directory], batchSize: batchSize, progress: progress)
+    }
+
+    /// Adds the images of several interchange folders — the shards of a distributed embedding job, say — as one
+    /// import.
+    ///
+    /// Every folder is checked whole first — `store.json` against this store's model and dimension, every line of
+    /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
+    /// anything is wrong in any of them: the error names the file and line. The same pass counts the paths not yet
+    /// stored. A store the import takes past its index layout gets the recommended one first, trained once on a
+    /// sample drawn evenly across the catalog and all the folders. Then the rows are streamed in, folder by folder,
+    /// in batches of `batchSize`, one transaction each (rows are read from disk as needed: memory does not grow with
+    /// the folders' size): a path already stored is replaced, or left alone when nothing about it changed, so an
+    /// import is idempotent and one killed halfway finishes when run again.
+    /// - Parameter progress: called with (done, total) after each batch, counting rows of all folders.
+    public func `import`(
+        from directories: [String], batchSize: Int = 1000, progress: ((Int, Int) -> Void)? = nil
+    ) throws(StoreError) -> ImportSummary {
         try requireWritable()
+        var sources: [ImportSource] = []
+        var newPaths = 0
+        for directory in directories {
+            let (source, new) = try checkedSource(directory)
+            sources.append(source)
+            newPaths += new
+        }
+
+        // A store this import takes past its layout is re-laid first, trained across the catalog and the folders:
+        // the rows then go straight into the final index instead of growing an exact one of everything.
+        let (current, planned) = (indexLock.withShared { index.layout }, count + newPaths)
+        if current.rebuildAdvised(count: planned, dimension: dimension) {
+            try writer.withLock { (_) throws(StoreError) in
+                try rebuildIndex(layout: .recommended(for: planned, dimension: dimension), save: true,
+                                 incoming: sources.map(\.matrix))
+            }
+        }
+
+        var summary = ImportSummary()
+        let total = sources.reduce(0) { $0 + $1.matrix.rows }
+        var batch: [NewImage] = []
+        func commitBatch() throws(StoreError) {
+            for outcome in try commit(batch, keepingUnchanged: true) {
+                switch outcome {
+                case .added: summary.added += 1
+                case .replaced: summary.updated += 1
+                case .unchanged: summary.unchanged += 1
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+            progress?(summary.added + summary.updated + summary.unchanged, total)
+        }
+        for source in sources {
+            var reading = SequentialRows(source.matrix)
+            try source.records.forEach { (line, record) throws(StoreError) in
+                batch.append(NewImage(
+                    path: record.path, fileSize: record.size ?? 0, modified: record.modified ?? 0,
+                    contentHash: record.hash ?? "", width: record.width ?? 0, height: record.height ?? 0,
+                    added: record.added, vector: try reading.row(line - 1)))
+                if batch.count >= batchSize { try commitBatch() }
+            }
+        }
+        if !batch.isEmpty { try commitBatch() }
+        try flush()
+        return summary
+    }
+
+    /// One folder of an import, opened and checked whole.
+    private struct ImportSource {
+        let matrix: NumpyMatrix
+        let records: RecordLines
+    }
+
+    /// Opens `directory` and checks all of it against this store; returns it with the number of its paths the store
+    /// does not hold yet.
+    private func checkedSource(_ directory: String) throws(StoreError) -> (ImportSource, newPaths: Int) {
         let manifest = try Interchange.manifest(in: directory)
         guard manifest.model == model else {
             throw StoreError(.modelMismatch, path: directory,
@@ -45,8 +111,6 @@ extension Store {
                              "is \(matrix.rows)×\(matrix.columns); store.json announces \(manifest.count)×\(manifest.dimension)")
         }
         let records = try RecordLines(directory: directory)
-
-        // Check everything before writing anything, and count the paths the store does not hold yet.
         var lines = 0, newPaths = 0
         var checking = SequentialRows(matrix)
         try catalog.environment.read { txn throws(StoreError) in
@@ -61,39 +125,7 @@ extension Store {
         guard lines == matrix.rows else {
             throw StoreError(.malformed, path: records.path, "has \(lines) lines; vectors.npy has \(matrix.rows) rows")
         }
-
-        // A store this import takes past its layout is re-laid first, trained across the catalog and the folder:
-        // the rows then go straight into the final index instead of growing an exact one of everything.
-        let (current, planned) = (indexLock.withShared { index.layout }, count + newPaths)
-        if current.rebuildAdvised(count: planned, dimension: dimension) {
-            try writer.withLock { (_) throws(StoreError) in
-                try rebuildIndex(layout: .recommended(for: planned, dimension: dimension), save: true, incoming: matrix)
-            }
-        }
-
-        var summary = ImportSummary()
-        var batch: [NewImage] = []
-        func commitBatch() throws(StoreError) {
-            for outcome in try commit(batch, keepingUnchanged: true) {
-                switch outcome {
-                case .added: summary.added += 1
-                case .replaced: summary.updated += 1
-                case .unchanged: summary.unchanged += 1
-                }
-            }
-            batch.removeAll(keepingCapacity: true)
-            progress?(summary.added + summary.updated + summary.unchanged, matrix.rows)
-        }
-        var reading = SequentialRows(matrix)
-        try records.forEach { (line, record) throws(StoreError) in
-            batch.append(NewImage(
-                path: record.path, fileSize: record.size ?? 0, modified: record.modified ?? 0, contentHash: record.hash ?? "",
-                width: record.width ?? 0, height: record.height ?? 0, added: record.added, vector: try reading.row(line - 1)))
-            if batch.count >= batchSize { try commitBatch() }
-        }
-        if !batch.isEmpty { try commitBatch() }
-        try flush()
-        return summary
+        return (ImportSource(matrix: matrix, records: records), newPaths)
     }
 }
 
