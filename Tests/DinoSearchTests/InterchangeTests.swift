@@ -187,6 +187,57 @@ import Testing
         }
     }
 
+    /// Several folders are one import: a bad row in the last folder stops it before the first folder is written,
+    /// and progress counts the rows of all of them.
+    @Test func severalFoldersAreCheckedWholeBeforeAnyIsWritten() throws {
+        let dir = TemporaryDirectory()
+        let store = try Store(at: dir.store, dimension: dimension, model: "m")
+        try store.add(images(0..<5))
+        let first = try folder(dir, "first", rows: 100..<150)
+        let second = try folder(dir, "second", rows: 150..<170)
+        let bad = try folder(dir, "bad", rows: 170..<180) { record, vector in
+            if record.path == "/photos/175.jpg" { vector[3] = .infinity }
+        }
+        let before = try store.records()
+        let error = try #require(throws: StoreError.self) { try store.import(from: [first, second, bad], batchSize: 10) }
+        #expect(error.path?.hasPrefix(bad + "/vectors.npy row 5") == true, "\(error)")
+        #expect(try store.records() == before && store.index.count == 5)
+
+        var reported: [(Int, Int)] = []
+        let summary = try store.import(from: [first, second], batchSize: 30) { reported.append(($0, $1)) }
+        #expect(summary == ImportSummary(added: 70))
+        #expect(reported.map(\.0) == [30, 60, 70] && reported.allSatisfy { $0.1 == 70 })
+        #expect(try store.search(randomVector(dimension, seed: 160), k: 1).first?.record.path == "/photos/160.jpg")
+    }
+
+    /// Shards that together pass the exact limit are laid out once, trained on a sample drawn across all of them —
+    /// including a shard too small to train on alone, first in line — and every row goes into the new index.
+    @Test func shardsPastTheExactLimitAreTrainedOnceAcrossAll() throws {
+        let dir = TemporaryDirectory()
+        let d = 16
+        let store = try Store(at: dir.store, dimension: d, model: "m")
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        var generator = ClusteredVectors(dimension: d, clusters: 200, seed: 11)
+        var rows: [[Float]] = [], shards: [String] = []
+        for (s, size) in [10, IndexLayout.exactLimit * 6 / 10, IndexLayout.exactLimit / 2].enumerated() {
+            let writer = try InterchangeWriter(directory: dir.path + "/part-\(s)", model: "m", dimension: d)
+            for _ in 0..<size {
+                rows.append(generator.next())
+                try writer.append(Interchange.Record(path: "/shard/\(rows.count - 1)"), vector: rows[rows.count - 1])
+            }
+            try writer.finish()
+            shards.append(dir.path + "/part-\(s)")
+        }
+        #expect(try store.import(from: shards, batchSize: 10_000) == ImportSummary(added: rows.count))
+        let stats = try store.stats()
+        #expect(stats.layout.hasPrefix("IVF1024,PQ8x4fs, nprobe 128, trained on 100000"), "\(stats.layout)")
+        #expect(stats.indexedVectors == rows.count && !stats.rebuildAdvised)
+        for i in [0, 9, 10, 60_009, 60_010] + Array(stride(from: 3, to: rows.count, by: 1999)) {
+            let hit = try #require(try store.search(rows[i], k: 1).first)
+            #expect(hit.record.path == "/shard/\(i)" || hit.score >= 0.9999, "row \(i): \(hit.record.path) \(hit.score)")
+        }
+    }
+
     /// Only paths the store lacks count toward the layout an import plans for: importing the same 60k rows twice
     /// keeps the exact layout (counting every row would plan for 120k, past the exact limit, and re-lay the index).
     @Test func reimportingKeepsTheLayout() throws {
