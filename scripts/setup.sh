@@ -2,7 +2,12 @@
 # Installs the Debian packages dinosearch builds against, only those that are missing, then chooses the Faiss to
 # link (scripts/faiss.sh: built for AVX2 from Debian's source where the CPU has it, cached outside the repo).
 # Idempotent: a second run installs and builds nothing and exits 0.
+# --examples: also what the Spark job and the Milvus loader (examples/spark, examples/milvus) and their tests need:
+# Java 17 and Python's venv from Debian, and a virtual environment with examples/requirements.txt (PySpark,
+# pymilvus, milvus-lite from PyPI) at $DINOSEARCH_PYTHON_ENV, by default ~/.cache/dinosearch/python-examples.
 set -euo pipefail
+examples=false
+if [ "${1:-}" = --examples ]; then examples=true; fi
 
 packages=(
   pkg-config
@@ -16,6 +21,9 @@ packages=(
   libwebp-dev        # WebP decoding
   libcurl4           # HTTP for `dinosearch model download` (Foundation's URLSession uses it)
 )
+if $examples; then
+  packages+=(openjdk-17-jre-headless python3-venv)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -47,3 +55,17 @@ if [ "${DINOSEARCH_OPENBLAS:-openmp}" != keep ] && [ -n "$openblas" ] &&
 fi
 
 "$(dirname "$0")/faiss.sh"
+
+if $examples; then
+  # Rebuilt when the requirements change (their digest is kept inside the environment).
+  env_dir=${DINOSEARCH_PYTHON_ENV:-${XDG_CACHE_HOME:-$HOME/.cache}/dinosearch/python-examples}
+  requirements="$(dirname "$0")/../examples/requirements.txt"
+  digest=$(sha256sum <"$requirements")
+  if [ ! -x "$env_dir/bin/python" ] || [ "$(cat "$env_dir/requirements.sha256" 2>/dev/null || true)" != "$digest" ]; then
+    echo "setup: Python environment for the examples in $env_dir" >&2
+    rm -rf "$env_dir"
+    /usr/bin/python3 -m venv "$env_dir"
+    "$env_dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
+    echo "$digest" >"$env_dir/requirements.sha256"
+  fi
+fi

@@ -204,6 +204,7 @@ class EmbedJobTests(unittest.TestCase):
             summary = run_job(listing, output, "--partitions", "2")
         finally:
             server.shutdown()
+            server.server_close()
         self.assertEqual((summary["embedded"], summary["failed"]), (4, 2))
         union = read_shards(output)
         local = {os.path.join(self.images, "Aqua.jpg"), os.path.join(self.images, "LadyBird-07.jpg")}
