@@ -32,7 +32,11 @@ struct Embed: ParsableCommand {
     @Option(help: ArgumentHelp("Write an interchange folder for `dinosearch import` (must not exist or be empty).", valueName: "dir"))
     var out: String?
 
+    @Option(help: "With --out: threads reading and decoding ahead of the encoder.")
+    var decodeThreads = IndexOptions.defaultDecodeThreads
+
     func validate() throws {
+        guard decodeThreads >= 1 else { throw ValidationError("'--decode-threads' must be at least 1") }
         if images.isEmpty && filesFrom == nil { throw ValidationError("name images to embed, or '--files-from FILE'") }
         if out != nil && (npy != nil || json) { throw ValidationError("'--out' cannot be combined with '--npy' or '--json'") }
     }
@@ -80,7 +84,9 @@ struct Embed: ParsableCommand {
     /// `--out`: the interchange folder, with a progress line and the failures reported.
     func write(_ images: [String], to directory: String, encoder: DinoEncoder) throws {
         let line = CountProgressLine("embedding")
-        let summary = try encoder.embedFiles(images, into: directory, preprocessing: modelOptions.preprocessing) {
+        let summary = try encoder.embedFiles(
+            images, into: directory, preprocessing: modelOptions.preprocessing, decodeThreads: decodeThreads
+        ) {
             line.update($0, $1)
         }
         line.finish()

@@ -4,7 +4,8 @@
         [--partitions N] [--master URL] [--column path]
 
 Spark does the distribution, retries and scheduling; each partition runs the dinosearch binary on its executor
-(`dinosearch embed --files-from LIST --out DIR`; the binary and the model must be present on every node, at the
+(`dinosearch embed --files-from LIST --out DIR`, as many encoder and decoder threads as the task has CPUs
+(spark.task.cpus); the binary and the model must be present on every node, at the
 same paths) and leaves one shard, OUT/part-NNNNN/, in the interchange format (vectors.npy, records.jsonl,
 store.json). A shard is written under a hidden name and renamed when complete, so a retried or speculative task
 never leaves half a shard, and a re-run of the job skips the shards that are done. Files that cannot be decoded
@@ -178,7 +179,9 @@ class PartitionJob:
             environment = dict(os.environ)
             threads = str(task_cpus())
             environment.update(OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
-            run = subprocess.run([self.binary, "embed", "--model", self.model, "--files-from", listing, "--out", staging],
+            command = [self.binary, "embed", "--model", self.model, "--files-from", listing, "--out", staging,
+                       "--decode-threads", threads]
+            run = subprocess.run(command,
                                  env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if run.returncode != 0:
                 shutil.rmtree(staging, ignore_errors=True)

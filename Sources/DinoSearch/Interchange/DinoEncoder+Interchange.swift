@@ -17,39 +17,42 @@ extension DinoEncoder {
     /// are skipped and listed in `failures.jsonl`; the folder appears complete or not at all.
     /// - Parameters:
     ///   - batchSize: images per forward pass.
+    ///   - decodeThreads: threads reading, hashing and decoding ahead of the encoder (rows keep the order of `paths`).
     ///   - progress: called with (files done, total) after each batch.
     public func embedFiles(
         _ paths: [String], into directory: String, preprocessing: Preprocessing = Preprocessing(), batchSize: Int = 8,
-        progress: ((Int, Int) -> Void)? = nil
+        decodeThreads: Int = IndexOptions.defaultDecodeThreads, progress: ((Int, Int) -> Void)? = nil
     ) throws -> EmbedSummary {
         let writer = try InterchangeWriter(directory: directory, model: fingerprint, dimension: architecture.width)
         let batchSize = max(1, batchSize)
+        let prefetch = OrderedPrefetch(count: paths.count, threads: decodeThreads, window: 4 * batchSize) { i in
+            Self.prepare(paths[i], preprocessing)
+        }
+        defer { prefetch.cancel() }
         var summary = EmbedSummary()
         do {
             var done = 0
-            for start in stride(from: 0, to: paths.count, by: batchSize) {
-                var records: [Interchange.Record] = []
-                var images: [PreparedImage] = []
-                for path in paths[start..<min(start + batchSize, paths.count)] {
-                    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-                    do {
-                        let status = FileStatus(absolute)
-                        let bytes = try ImageFile.read(absolute)
-                        let image = try preprocessing.load(bytes)
-                        records.append(Interchange.Record(
-                            path: absolute, size: Int64(bytes.count), modified: status?.modified,
-                            hash: SearchEngine.contentHash(bytes), width: image.width, height: image.height))
-                        images.append(image)
-                    } catch {  // an ImageError: the file is skipped and listed
-                        let failure = Interchange.Failure(path: absolute, reason: error.message)
-                        summary.failed.append(failure)
-                        writer.recordFailure(failure)
-                    }
-                }
+            var records: [Interchange.Record] = []
+            var images: [PreparedImage] = []
+            func flush() throws {
                 for (record, vector) in zip(records, try embed(images)) { try writer.append(record, vector: vector) }
-                done += min(batchSize, paths.count - start)
+                records.removeAll(keepingCapacity: true)
+                images.removeAll(keepingCapacity: true)
                 progress?(done, paths.count)
             }
+            while let item = prefetch.next() {
+                done += 1
+                switch item {
+                case .image(let record, let image):
+                    records.append(record)
+                    images.append(image)
+                    if images.count == batchSize { try flush() }
+                case .failed(let failure):
+                    summary.failed.append(failure)
+                    writer.recordFailure(failure)
+                }
+            }
+            try flush()
             try writer.finish()
         } catch {
             writer.discard()
@@ -57,5 +60,25 @@ extension DinoEncoder {
         }
         summary.embedded = writer.count
         return summary
+    }
+
+    /// One file read, hashed and decoded on a prefetch thread: its record and model input, or why not.
+    private enum PreparedFile {
+        case image(Interchange.Record, PreparedImage)
+        case failed(Interchange.Failure)
+    }
+
+    private static func prepare(_ path: String, _ preprocessing: Preprocessing) -> PreparedFile {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        do {
+            let status = FileStatus(absolute)
+            let bytes = try ImageFile.read(absolute)
+            let image = try preprocessing.load(bytes)
+            return .image(Interchange.Record(
+                path: absolute, size: Int64(bytes.count), modified: status?.modified,
+                hash: SearchEngine.contentHash(bytes), width: image.width, height: image.height), image)
+        } catch {  // an ImageError: the file is skipped and listed
+            return .failed(Interchange.Failure(path: absolute, reason: error.message))
+        }
     }
 }
