@@ -4,10 +4,9 @@
         [--partitions N] [--master URL] [--column path]
 
 Spark does the distribution, retries and scheduling; each partition runs the dinosearch binary on its executor
-(`dinosearch embed --files-from LIST --out DIR`, as many encoder and decoder threads as the task has CPUs
-(spark.task.cpus); the binary and the model must be present on every node, at the
-same paths) and leaves one shard, OUT/part-NNNNN/, in the interchange format (vectors.npy, records.jsonl,
-store.json). A shard is written under a hidden name and renamed when complete, so a retried or speculative task
+(`dinosearch embed --files-from LIST --out DIR`, with as many encoder and decoder threads as the task has CPUs;
+the binary and the model must be present on every node, at the same paths) and leaves one shard,
+OUT/part-NNNNN/, in the interchange format (vectors.npy, records.jsonl, store.json). A shard is written under a hidden name and renamed when complete, so a retried or speculative task
 never leaves half a shard, and a re-run of the job skips the shards that are done. Files that cannot be decoded
 are skipped and listed with their reasons in OUT/failures.jsonl; they never fail the job. OUT/_SUCCESS appears
 when every partition is done. Then:
