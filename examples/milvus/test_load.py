@@ -158,6 +158,29 @@ print(json.dumps(row))""")
         self.assertEqual(self.count(uri, "images"), COUNT)
         self.assertSameTop10(self.milvus_top10(uri, "images"))
 
+    def test_search_by_image_embeds_with_dinosearch(self):
+        model = os.path.join(ROOT, "Tests/DinoModelTests/Fixtures/plain/model.safetensors")
+        photos = sorted(os.path.join(ROOT, "examples/photos", n) for n in os.listdir(os.path.join(ROOT, "examples/photos"))
+                        if n.endswith(".jpg"))
+        shard = os.path.join(self.scratch, "photos-shard")
+        run(BINARY, "embed", "--model", model, "--out", shard, *photos)
+        uri = os.path.join(self.scratch, "photos.db")
+        result = run(sys.executable, LOAD, "--from", shard, "--uri", uri, "--collection", "photos", "--index", "FLAT",
+                     env=self.env)
+        self.assertEqual(json.loads(result.stdout)["loaded"], len(photos))
+        found = run(sys.executable, SEARCH, "--uri", uri, "--collection", "photos", "--dinosearch", BINARY,
+                    "--model", model, "-k", "3", "--json", photos[2], photos[5])
+        answers = json.loads(found.stdout)
+        self.assertEqual([a["query"] for a in answers], [photos[2], photos[5]])
+        for answer, photo in zip(answers, (photos[2], photos[5])):
+            self.assertEqual(answer["results"][0]["path"], photo)
+            self.assertAlmostEqual(answer["results"][0]["score"], 1.0, delta=1e-5)
+            self.assertEqual(len(answer["results"]), 3)
+        text = run(sys.executable, SEARCH, "--uri", uri, "--collection", "photos", "--dinosearch", BINARY,
+                   "--model", model, "-k", "2", photos[0]).stdout.splitlines()
+        self.assertEqual(text[0], photos[0])
+        self.assertTrue(text[1].startswith("   1  1.0000  " + photos[0]), text[1])
+
     def test_refuses_bad_folders_and_other_models(self):
         bad = os.path.join(self.scratch, "bad")
         vectors = np.ones((3, DIMENSION), dtype=np.float32)
