@@ -32,7 +32,7 @@ struct Embed: ParsableCommand {
     @Option(help: ArgumentHelp("Write an interchange folder for `dinosearch import` (must not exist or be empty).", valueName: "dir"))
     var out: String?
 
-    @Option(help: "With --out: threads reading and decoding ahead of the encoder.")
+    @Option(help: ArgumentHelp("With --out: threads reading and decoding ahead of the encoder.", valueName: "n"))
     var decodeThreads = IndexOptions.defaultDecodeThreads
 
     func validate() throws {
@@ -106,7 +106,9 @@ struct Embed: ParsableCommand {
                 throw ValidationError("cannot read the list \(file): \(error.localizedDescription)")
             }
         }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // Split the bytes: as Characters, "\r\n" is one grapheme and would not split at "\n".
+        return data.split(separator: 0x0A).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
+        }.filter { !$0.isEmpty }
     }
 }

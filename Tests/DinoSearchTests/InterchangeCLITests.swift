@@ -35,6 +35,22 @@ import Testing
         #expect(failures.split(separator: "\n").count == 1 && failures.contains("\"path\":\"\(photos)/broken.jpg\""))
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/unused"), "embed touches no store")
 
+        // The same files from a list (a blank line, a CRLF ending), decoded on three threads ahead of the encoder:
+        // the same folder byte for byte, rows in the list's order.
+        let list = dir.path + "/files.txt"
+        try (files.prefix(4).joined(separator: "\n") + "\n\n" + files.dropFirst(4).joined(separator: "\r\n") + "\n")
+            .write(toFile: list, atomically: true, encoding: .utf8)
+        let listed = try CLI(store: dir.path + "/unused").run("embed", "--files-from", list, "--out", dir.path + "/listed",
+                                                             "--decode-threads", "3")
+        #expect(listed.status == 0, "\(listed.stderr)")
+        for file in ["vectors.npy", "records.jsonl", "failures.jsonl", "store.json"] {
+            #expect(FileManager.default.contents(atPath: shard + "/" + file) == FileManager.default.contents(atPath: dir.path + "/listed/" + file),
+                    "\(file) differs")
+        }
+        let noList = try CLI(store: dir.path + "/unused").run("embed", "--files-from", dir.path + "/missing.txt", "--out", dir.path + "/x")
+        #expect(noList.status == 1 && noList.stderr.contains("cannot read the list \(dir.path)/missing.txt"), "\(noList.stderr)")
+        #expect(try CLI(store: dir.path + "/unused").run("embed").status == 2)
+
         let cli = CLI(store: dir.path + "/imported", model: "/nonexistent/model.safetensors")  // no model needed
         let imported = try cli.run("import", shard, "--json")
         #expect(imported.status == 0, "\(imported.stderr)")
