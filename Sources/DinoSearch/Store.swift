@@ -233,7 +233,9 @@ public final class Store: Sendable {
                     var (matrix, firstRow) = (0, 0)
                     for i in 0..<fromIncoming {
                         let row = i * extra / fromIncoming
-                        while row >= firstRow + incoming[matrix].rows { (firstRow, matrix) = (firstRow + incoming[matrix].rows, matrix + 1) }
+                        while row >= firstRow + incoming[matrix].rows {
+                            (firstRow, matrix) = (firstRow + incoming[matrix].rows, matrix + 1)
+                        }
                         sample += try storable(incoming[matrix].row(row - firstRow), path: incoming[matrix].path)
                     }
                 }
