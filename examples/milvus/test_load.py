@@ -25,7 +25,7 @@ BINARY = os.path.abspath(os.environ.get("DINOSEARCH_BIN", os.path.join(ROOT, ".b
 LOAD, SEARCH = os.path.join(HERE, "load.py"), os.path.join(HERE, "search.py")
 COUNT, DIMENSION = 3000, 64
 sys.path.insert(0, HERE)
-import search as milvus_search  # noqa: E402
+from load import read_json  # noqa: E402
 
 
 def write_shard(folder, vectors, first):
@@ -43,14 +43,6 @@ def run(*args, check=True, env=None):
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr[-4000:]}")
     return result
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except ValueError:  # caught between write and rename: never, but cheap to allow
-        return {}
 
 
 class MilvusLoadTests(unittest.TestCase):
@@ -145,7 +137,7 @@ print(json.dumps(row))""")
         deadline = time.time() + 120
         while time.time() < deadline and process.poll() is None:
             states = [os.path.join(progress, n) for n in os.listdir(progress)] if os.path.isdir(progress) else []
-            done = [sum(read_json(s).values()) for s in states if s.endswith(".json")]
+            done = [sum(read_json(s, {}).values()) for s in states if s.endswith(".json")]
             if done and 500 <= max(done) < COUNT:
                 break
             time.sleep(0.02)

@@ -165,8 +165,7 @@ class PartitionJob:
             made_from = read_text(os.path.join(final, INPUT_DIGEST))
             if made_from != digest:
                 raise RuntimeError(f"{final} was made from other input paths; write this job to a new --output")
-            yield {"embedded": count_lines(os.path.join(final, "records.jsonl")),
-                   "failed": count_lines(os.path.join(final, "failures.jsonl")), "skipped": 1}
+            yield shard_summary(final, skipped=1)
             return
         with tempfile.TemporaryDirectory(prefix="dinosearch-embed-") as scratch:
             local, urls, download_failures = localize(paths, scratch)
@@ -201,8 +200,7 @@ class PartitionJob:
             shutil.rmtree(staging, ignore_errors=True)
             if not os.path.exists(os.path.join(final, "store.json")):
                 raise
-        yield {"embedded": count_lines(os.path.join(final, "records.jsonl")),
-               "failed": count_lines(os.path.join(final, "failures.jsonl")), "skipped": 0}
+        yield shard_summary(final, skipped=0)
 
 
 def task_cpus():
@@ -265,6 +263,12 @@ def write_failures(output, partitions):
                 with open(path) as f:
                     shutil.copyfileobj(f, out)
     os.replace(target + ".tmp", target)
+
+
+def shard_summary(shard, skipped):
+    """What a partition reports to the driver: its shard's images and failures."""
+    return {"embedded": count_lines(os.path.join(shard, "records.jsonl")),
+            "failed": count_lines(os.path.join(shard, "failures.jsonl")), "skipped": skipped}
 
 
 def read_text(path):
