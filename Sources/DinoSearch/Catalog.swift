@@ -164,14 +164,18 @@ struct Catalog {
         }
     }
 
+    /// Removes `path`'s entry in the `paths` table if it still points at `id` (another image may hold it since).
+    static func unlinkPath(_ txn: LMDBEnvironment.Transaction, _ path: String, from id: UInt64) throws(StoreError) {
+        let key = pathKey(path)
+        if let owner = try txn.get("paths", key), Self.id(owner) == id { try txn.delete("paths", key) }
+    }
+
     /// Removes an image's record, lookups and vector; returns false if there was none.
     static func delete(_ txn: LMDBEnvironment.Transaction, id: UInt64) throws(StoreError) -> Bool {
         guard let record = try record(txn, id: id) else { return false }
         try txn.delete("images", key(id))
         try txn.delete("vectors", key(id))
-        if let owner = try txn.get("paths", pathKey(record.path)), Self.id(owner) == id {
-            try txn.delete("paths", pathKey(record.path))
-        }
+        try unlinkPath(txn, record.path, from: id)
         try txn.delete("hashes", hashKey(record.contentHash, id))
         return true
     }

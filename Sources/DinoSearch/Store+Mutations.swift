@@ -98,9 +98,7 @@ extension Store {
     /// Points an image at a new path (a file moved or renamed with the same bytes): no vector changes.
     public func move(id: UInt64, to path: String) throws(StoreError) {
         try updateRecord(id: id) { (txn, record) throws(StoreError) in
-            if let owner = try txn.get("paths", Catalog.pathKey(record.path)), Catalog.id(owner) == id {
-                try txn.delete("paths", Catalog.pathKey(record.path))
-            }
+            try Catalog.unlinkPath(txn, record.path, from: id)
             record.path = path
             try txn.put("paths", Catalog.pathKey(path), Catalog.key(id))
         }
