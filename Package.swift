@@ -37,7 +37,10 @@ let package = Package(
         .target(name: "CDinoFaiss", dependencies: ["CFaiss"], cxxSettings: [.define("FINTEGER", to: "int")]),
         .target(
             name: "CDinoImage",
-            linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]
+            linkerSettings: [
+                .linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("heif"),
+                .linkedLibrary("tiff"), .linkedLibrary("gif"), .linkedLibrary("raw_r"), .linkedLibrary("jxl"),
+            ]
         ),
         .target(name: "CDinoFloat16"),
         // LAPACK's symmetric eigen-decomposition (OpenBLAS ships LAPACK) for the patch-feature PCA.

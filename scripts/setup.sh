@@ -19,6 +19,11 @@ packages=(
   libturbojpeg0-dev  # JPEG decoding
   libpng-dev         # PNG decoding
   libwebp-dev        # WebP decoding
+  libheif-dev        # HEIC/HEIF (HEVC through libde265) and AVIF (AV1 through dav1d/aom)
+  libtiff-dev        # TIFF
+  libgif-dev         # GIF
+  libraw-dev         # camera RAW: DNG, CR2/CR3, NEF, ARW, RAF, ORF, RW2
+  libjxl-dev         # JPEG XL
   libcurl4           # HTTP for `dinosearch model download` (Foundation's URLSession uses it)
 )
 if $examples; then

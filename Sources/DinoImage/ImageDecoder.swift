@@ -18,7 +18,8 @@ public struct DecodedImage: Sendable {
     public var warning: String?
 }
 
-/// Turns JPEG, PNG and WebP bytes into RGB pixels, converting every mode as PIL's `convert("RGB")` does.
+/// Turns image bytes into RGB pixels, converting every mode as PIL's `convert("RGB")` does: JPEG, PNG, WebP,
+/// HEIC/HEIF, AVIF, TIFF, GIF (first frame), BMP, JPEG XL and camera RAW (embedded preview or demosaiced).
 ///
 /// Safe to use from several threads at once. Every failure is an `ImageError`; nothing a file contains can
 /// crash the process or make it allocate more than `maxPixels` pixels.
@@ -27,7 +28,7 @@ public struct ImageDecoder: Sendable {
     public var maxPixels: Int = 180_000_000
     /// Files larger than this many bytes are refused before being read.
     public var maxFileBytes: Int = 1 << 30
-    /// When set, large JPEGs and WebPs are decoded smaller: JPEGs with libjpeg-turbo's DCT scaling to the
+    /// When set, large JPEGs and WebPs are decoded smaller: JPEGs (and RAW files' JPEG previews) with libjpeg-turbo's DCT scaling to the
     /// smallest scale whose short side is still at least this many pixels, WebPs with libwebp's area-averaging
     /// rescaler to at least twice that (its box filter is softer than PIL's bicubic; the margin halves the
     /// difference at no measurable cost). Much faster for large photos, slightly different pixels (measured in
@@ -42,8 +43,9 @@ public struct ImageDecoder: Sendable {
     /// Decodes an image file; errors carry `path`.
     public func decode(contentsOf path: String) throws(ImageError) -> DecodedImage {
         let bytes = try ImageFile.read(path, maxBytes: maxFileBytes)
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(ImageError) in try decode(raw, path: path) } }
         do {
-            return try decode(bytes)
+            return try result.get()
         } catch {
             throw error.at(path)
         }
@@ -57,11 +59,16 @@ public struct ImageDecoder: Sendable {
 
     /// Decodes an image held in memory.
     public func decode(_ bytes: UnsafeRawBufferPointer) throws(ImageError) -> DecodedImage {
+        try decode(bytes, path: nil)
+    }
+
+    /// `path`'s extension is a hint for RAW files that look like TIFF (`ImageFormat.init(sniffing:path:)`).
+    func decode(_ bytes: UnsafeRawBufferPointer, path: String?) throws(ImageError) -> DecodedImage {
         guard bytes.count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw ImageError(.empty, "the file is empty")
         }
-        guard let format = ImageFormat(sniffing: bytes) else {
-            throw ImageError(.notAnImage, "not an image (no JPEG, PNG or WebP signature)")
+        guard let format = ImageFormat(sniffing: bytes, path: path) else {
+            throw ImageError(.notAnImage, "not an image (no known image signature)")
         }
         let limit = UInt64(max(maxPixels, 0))
         var raw = dino_image()
@@ -71,10 +78,16 @@ public struct ImageDecoder: Sendable {
             case .png: dino_decode_png(base, bytes.count, limit, &raw)
             case .webp:
                 dino_decode_webp(base, bytes.count, Int32(clamping: 2 * (minimumShortSide ?? 0)), limit, &raw)
-            default:
-                throw ImageError(.unsupportedFormat, "\(format.displayName) images are not supported (JPEG, PNG and WebP are)")
+            case .heif, .avif: dino_decode_heif(base, bytes.count, limit, &raw)
+            case .tiff: dino_decode_tiff(base, bytes.count, limit, &raw)
+            case .gif: dino_decode_gif(base, bytes.count, limit, &raw)
+            case .bmp: dino_decode_bmp(base, bytes.count, limit, &raw)
+            case .jpegXL: dino_decode_jxl(base, bytes.count, limit, &raw)
+            case .raw: dino_decode_raw(base, bytes.count, Int32(clamping: minimumShortSide ?? 0), limit, &raw)
             }
+        // One line: some libraries (libheif) put line breaks in their messages.
         let message = withUnsafeBytes(of: raw.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            .split(whereSeparator: \.isNewline).joined(separator: "; ")
         switch status {
         case DINO_IMAGE_OK, DINO_IMAGE_WARNING:
             break

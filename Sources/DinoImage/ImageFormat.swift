@@ -2,10 +2,13 @@ import CDinoImage
 
 /// An image format recognised from a file's first bytes (never from its name).
 public enum ImageFormat: String, Sendable, CaseIterable {
-    case jpeg, png, webp, gif, bmp, tiff, heif, avif, jpegXL = "jpeg-xl"
+    case jpeg, png, webp, gif, bmp, tiff, heif, avif, jpegXL = "jpeg-xl", raw
 
-    /// The formats dinosearch decodes.
-    public var isSupported: Bool { self == .jpeg || self == .png || self == .webp }
+    /// Extensions of camera RAW files whose bytes look like a plain TIFF (see `init(sniffing:path:)`).
+    static let rawExtensions: Set<String> = [
+        "dng", "cr2", "nef", "nrw", "arw", "srf", "sr2", "pef", "orf", "rw2", "raf", "srw", "erf", "3fr", "kdc",
+        "dcr", "mos", "iiq", "mef", "rwl", "cr3", "crw",
+    ]
 
     /// Recognises the format of `bytes`, or returns nil when they are no image format known here.
     public init?(sniffing bytes: UnsafeRawBufferPointer) {
@@ -20,8 +23,18 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         case DINO_FORMAT_HEIF: self = .heif
         case DINO_FORMAT_AVIF: self = .avif
         case DINO_FORMAT_JPEG_XL: self = .jpegXL
+        case DINO_FORMAT_RAW: self = .raw
         default: return nil
         }
+    }
+
+    /// Recognises the format from the bytes, with the file name as a hint where the bytes cannot tell: a RAW
+    /// whose first directory looks like a plain TIFF's (some NEF, ARW, SRW…) is read as RAW when its extension
+    /// says so. Anything else is decided by the bytes alone.
+    public init?(sniffing bytes: UnsafeRawBufferPointer, path: String?) {
+        guard let format = ImageFormat(sniffing: bytes) else { return nil }
+        let ext = path.map { String($0.split(separator: "/").last?.split(separator: ".").last ?? "").lowercased() }
+        self = format == .tiff && ext.map(ImageFormat.rawExtensions.contains) == true ? .raw : format
     }
 
     var displayName: String {
@@ -35,6 +48,7 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         case .heif: "HEIC/HEIF"
         case .avif: "AVIF"
         case .jpegXL: "JPEG XL"
+        case .raw: "camera RAW"
         }
     }
 }

@@ -69,10 +69,10 @@ import Testing
         #expect(decoded.format == .png)
     }
 
-    @Test func unsupportedFormatsSayWhichFormat() throws {
+    @Test func damagedFilesSayWhichFormat() throws {
         let heic: [UInt8] = [0, 0, 0, 0x18] + Array("ftypheic".utf8) + [0, 0, 0, 0] + Array("mif1heic".utf8)
-        expectError(.unsupportedFormat, try write("photo.heic", heic), containing: "HEIC")
-        expectError(.unsupportedFormat, try write("anim.gif", Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 32)), containing: "GIF")
+        expectError(.corrupt, try write("photo.heic", heic), containing: "HEIC")
+        expectError(.corrupt, try write("anim.gif", Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 32)), containing: "GIF")
     }
 
     /// 12-bit JPEG: Debian's libjpeg-turbo 2.1 TurboJPEG API decodes 8-bit samples only.

@@ -51,3 +51,35 @@ struct Difference: CustomStringConvertible {
         }
     }
 }
+
+/// The photo-format fixtures (made by scripts/reference/make_format_fixtures.py): HEIC, AVIF, TIFF, GIF, BMP,
+/// DNG and JPEG XL files with their reference decodes, bombs, and reference embeddings.
+enum FormatFixtures {
+    static let directory = Fixtures.directory.appendingPathComponent("formats")
+
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    static func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: directory.appendingPathComponent(name))) }
+
+    struct Case: Decodable {
+        var file: String
+        var note: String
+        var width: Int
+        var height: Int
+        /// Bit-exact expected: a lossless format read by the same arithmetic on both sides.
+        var exact: Bool
+        var stem: String { file.replacingOccurrences(of: ".", with: "_") }
+    }
+
+    struct Manifest: Decodable {
+        var cases: [Case]
+        var bombs: [String]
+    }
+
+    static let manifest: Manifest = try! JSONDecoder().decode(
+        Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
+
+    static func reference(_ file: String) throws -> DecodedImage {
+        try ImageDecoder().decode(contentsOf: path("reference/" + file.replacingOccurrences(of: ".", with: "_") + ".decoded.png"))
+    }
+}

@@ -1,8 +1,11 @@
-// The image codecs' C boundary: libjpeg-turbo (TurboJPEG API), libpng and libwebp.
+// The image codecs' C boundary: libjpeg-turbo (TurboJPEG API), libpng, libwebp, libheif, libtiff, giflib, LibRaw,
+// libjxl, and a BMP reader of our own.
 //
 // Why a shim: libpng reports errors by longjmp and TurboJPEG longjmps inside itself; a longjmp across Swift
-// frames is undefined behaviour. Every setjmp/longjmp stays inside these C functions, which return a status and
-// write a message into the caller's struct. Pixel counts are checked against a limit before any allocation.
+// frames is undefined behaviour. libheif, LibRaw and libjxl are C++ and may throw (std::bad_alloc): their
+// shims are C++ files that catch everything. Every setjmp/longjmp and exception stays inside these functions,
+// which return a status and write a message into the caller's struct. Pixel counts are checked against a limit
+// before any allocation.
 // All functions are reentrant: no global state, so decoders run concurrently on several threads.
 #ifndef DINO_IMAGE_H
 #define DINO_IMAGE_H
@@ -21,9 +24,13 @@ typedef enum {
     DINO_FORMAT_HEIF,
     DINO_FORMAT_AVIF,
     DINO_FORMAT_JPEG_XL,
+    DINO_FORMAT_RAW,
 } dino_format;
 
-/// Recognises an image format from its first bytes (at least 16 are needed for HEIF/AVIF).
+/// Recognises an image format from its bytes (at least 16 are needed for HEIF/AVIF). Camera RAW files built
+/// on TIFF (DNG, CR2, NEF, PEF…) are told from plain TIFF by their first directory: a DNGVersion tag, Canon's
+/// "CR" marker, CFA or linear-raw pixels, or a reduced-resolution first image with sub-images; with fewer bytes
+/// than that directory they read as TIFF.
 dino_format dino_image_sniff(const uint8_t *data, size_t length);
 
 typedef enum {
@@ -58,6 +65,28 @@ dino_image_status dino_decode_png(const uint8_t *data, size_t length, uint64_t m
 /// shrinks it by the largest whole factor that keeps the short side at least that long; 0 decodes at full size.
 dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
                                    dino_image *out);
+
+/// Decodes a HEIC/HEIF or AVIF still image (the primary image; `irot`/`imir`/`clap` applied by libheif, so
+/// `orientation` is always 1; 10/12-bit reduced to 8 bits; alpha dropped).
+dino_image_status dino_decode_heif(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Decodes the first image of a TIFF (`orientation` from its Orientation tag; alpha dropped).
+dino_image_status dino_decode_tiff(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Decodes the first frame of a GIF on its logical screen.
+dino_image_status dino_decode_gif(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Decodes a BMP (see bmp.c for the variants).
+dino_image_status dino_decode_bmp(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Decodes a camera RAW file: its embedded JPEG preview when that is at least 256 px on the short side (decoded
+/// with `min_short_side` as dino_decode_jpeg does; `orientation` from the RAW), else LibRaw's demosaiced image
+/// (camera white balance, sRGB, 8 bits, already oriented). `max_pixels` bounds the sensor's size.
+dino_image_status dino_decode_raw(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
+                                  dino_image *out);
+
+/// Decodes the first frame of a JPEG XL file or codestream (`orientation` from the codestream).
+dino_image_status dino_decode_jxl(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
 
 /// Reads the orientation tag (0x0112) from a TIFF-structured EXIF block (starting at "II*\0" or "MM\0*").
 /// Returns 1...8, or 1 when the block has none or is malformed.

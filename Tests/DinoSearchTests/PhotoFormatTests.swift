@@ -1,0 +1,75 @@
+import DinoTestSupport
+import Foundation
+import Testing
+
+/// HEIC, AVIF, TIFF, GIF, BMP, DNG and JPEG XL through `embed`, `index` and `query`: the embeddings against
+/// transformers' DINOv2 on the reference decoder's pixels (Tests/DinoImageTests/Fixtures/formats, made by
+/// scripts/reference/make_format_fixtures.py).
+@Suite(.offCooperativePool) struct PhotoFormatTests {
+    typealias JSON = [String: Any]
+
+    static let folder = CLI.repository.appendingPathComponent("Tests/DinoImageTests/Fixtures/formats").path
+
+    struct Manifest: Decodable {
+        struct Case: Decodable { var file: String }
+        var cases: [Case]
+    }
+
+    static func fixtures() throws -> [String] {
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.json")))
+        return manifest.cases.map(\.file)
+    }
+
+    @Test func embeddingsMatchTransformersOnTheReferencePixels() throws {
+        let dir = TemporaryDirectory()
+        let cli = CLI(store: dir.store)
+        let files = try Self.fixtures()
+        let expected = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/embeddings.json"))) as? [String: [Double]])
+        for flags in [["--full-decode"], []] {
+            let result = try cli.run(["embed", "--json"] + flags + files.map { Self.folder + "/" + $0 })
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try #require(result.json as? [JSON])
+            #expect(rows.count == files.count)
+            var worst = (cosine: 1.0, file: "")
+            for (row, file) in zip(rows, files) {
+                #expect(row["path"] as? String == Self.folder + "/" + file)
+                let embedding = try #require(row["embedding"] as? [Double])
+                let reference = try #require(expected[file])
+                let cosine = zip(embedding, reference).map(*).reduce(0, +)  // both are unit vectors
+                #expect(cosine >= 0.9995, "\(file) \(flags): cosine \(cosine) with transformers on the reference decode")
+                if cosine < worst.cosine { worst = (cosine, file) }
+            }
+            print("embed \(flags): \(files.count) files, lowest cosine \(worst.cosine) (\(worst.file))")
+        }
+    }
+
+    @Test func indexAndQueryReadEveryFormat() throws {
+        let dir = TemporaryDirectory()
+        let cli = CLI(store: dir.store)
+        let photos = dir.path + "/photos"
+        try FileManager.default.createDirectory(atPath: photos, withIntermediateDirectories: true)
+        // One file of each format, under names that hide the format: recognition is by content.
+        let picks = ["heic_8bit.heic", "avif_8bit.avif", "tiff_lzw.tif", "gif_palette.gif", "bmp_rle8.bmp",
+                     "raw_preview.dng", "raw_demosaic.dng", "jxl_lossy.jxl"]
+        for (i, file) in picks.enumerated() {
+            try FileManager.default.copyItem(atPath: Self.folder + "/" + file, toPath: photos + "/photo-\(i)")
+        }
+        try FileManager.default.copyItem(atPath: CLI.photos + "/Aqua.jpg", toPath: photos + "/Aqua.jpg")
+        let index = try cli.run("index", photos, "--json")
+        #expect(index.status == 0, "\(index.stderr)")
+        let summary = try #require(index.json as? JSON)
+        #expect(summary.int("added") == picks.count + 1, "\(index.stdout)")
+        #expect((summary["failed"] as? [Any])?.isEmpty == true, "\(index.stdout)")
+        // The fixtures are one photo in many formats: each query finds itself at the top score (ties with its
+        // near-identical siblings are possible), and the unrelated JPEG below them.
+        for i in picks.indices {
+            let query = try cli.run("query", photos + "/photo-\(i)", "-k", "\(picks.count + 1)", "--json")
+            #expect(query.status == 0, "\(query.stderr)")
+            let results = try #require((query.json as? [JSON])?.first?["results"] as? [JSON])
+            let own = results.first { $0["path"] as? String == photos + "/photo-\(i)" }
+            #expect(((own?["score"] as? Double) ?? 0) > 0.9999, "\(picks[i])")
+            #expect(results.last?["path"] as? String == photos + "/Aqua.jpg", "\(picks[i])")
+        }
+    }
+}
