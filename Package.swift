@@ -38,8 +38,9 @@ let package = Package(
         .target(
             name: "CDinoImage",
             linkerSettings: [
-                .linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("heif"),
-                .linkedLibrary("tiff"), .linkedLibrary("gif"), .linkedLibrary("raw_r"), .linkedLibrary("jxl"),
+                .linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"),
+                .linkedLibrary("heif"), .linkedLibrary("avif"), .linkedLibrary("tiff"), .linkedLibrary("gif"),
+                .linkedLibrary("raw_r"), .linkedLibrary("jxl"),
             ]
         ),
         .target(name: "CDinoFloat16"),

@@ -19,7 +19,8 @@ packages=(
   libturbojpeg0-dev  # JPEG decoding
   libpng-dev         # PNG decoding
   libwebp-dev        # WebP decoding
-  libheif-dev        # HEIC/HEIF (HEVC through libde265) and AVIF (AV1 through dav1d/aom)
+  libheif-dev        # HEIC/HEIF (HEVC through libde265)
+  libavif-dev        # AVIF (AV1 through dav1d); bit-exact with Pillow where libheif was not (Benchmarks/README.md)
   libtiff-dev        # TIFF
   libgif-dev         # GIF
   libraw-dev         # camera RAW: DNG, CR2/CR3, NEF, ARW, RAF, ORF, RW2

@@ -2,13 +2,13 @@
 # Fuzzes the image decoders with libFuzzer (the Swift toolchain's clang), one format at a time.
 # Usage: Benchmarks/Fuzz/fuzz.sh [seconds per format, default 1200] [formats, default all]
 #   formats: jpg png webp heic avif tif gif bmp dng jxl   (needs scripts/setup.sh first)
-# Corpora grow in .build-fuzz/corpus-<format>, seeded with the test fixtures of that extension; crashes land in
-# .build-fuzz/ as crash-* files. FUZZ_JOBS=2 runs two formats at once (one core each).
+# Corpora grow in $FUZZ_OUT/corpus-<format>, seeded with the test fixtures of that extension; crashes land in
+# $FUZZ_OUT (default .build-fuzz) as <format>-crash-* files. FUZZ_JOBS=2 runs two formats at once (one core each).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-1200}
 formats=${2:-jpg png webp heic avif tif gif bmp dng jxl}
-out=.build-fuzz
+out=${FUZZ_OUT:-.build-fuzz}
 mkdir -p "$out/objects"
 flags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I Sources/CDinoImage/include)
 for source in Sources/CDinoImage/*.c Sources/CDinoImage/*.cpp Benchmarks/Fuzz/image_fuzzer.c; do
@@ -17,7 +17,7 @@ for source in Sources/CDinoImage/*.c Sources/CDinoImage/*.cpp Benchmarks/Fuzz/im
   "$compiler" "${flags[@]}" -c "$source" -o "$out/objects/$(basename "$source").o"
 done
 clang++ -fsanitize=fuzzer,address,undefined "$out"/objects/*.o \
-  -lturbojpeg -lpng16 -lwebp -lheif -ltiff -lgif -lraw_r -ljxl -o "$out/image-fuzzer" 2>"$out/link.log"
+  -lturbojpeg -lpng16 -lwebp -lheif -lavif -ltiff -lgif -lraw_r -ljxl -o "$out/image-fuzzer" 2>"$out/link.log"
 
 run() {
   local format=$1 corpus="$out/corpus-$1"

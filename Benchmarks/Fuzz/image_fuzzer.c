@@ -41,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         status = dino_decode_webp(data, size, 16, limit, &image);
         break;
     case DINO_FORMAT_HEIF:
-    case DINO_FORMAT_AVIF:
         status = dino_decode_heif(data, size, limit, &image);
+        break;
+    case DINO_FORMAT_AVIF:
+        status = dino_decode_avif(data, size, limit, &image);
         break;
     case DINO_FORMAT_TIFF:
         status = dino_decode_tiff(data, size, limit, &image);

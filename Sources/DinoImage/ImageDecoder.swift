@@ -78,7 +78,8 @@ public struct ImageDecoder: Sendable {
             case .png: dino_decode_png(base, bytes.count, limit, &raw)
             case .webp:
                 dino_decode_webp(base, bytes.count, Int32(clamping: 2 * (minimumShortSide ?? 0)), limit, &raw)
-            case .heif, .avif: dino_decode_heif(base, bytes.count, limit, &raw)
+            case .heif: dino_decode_heif(base, bytes.count, limit, &raw)
+            case .avif: dino_decode_avif(base, bytes.count, limit, &raw)
             case .tiff: dino_decode_tiff(base, bytes.count, limit, &raw)
             case .gif: dino_decode_gif(base, bytes.count, limit, &raw)
             case .bmp: dino_decode_bmp(base, bytes.count, limit, &raw)

@@ -66,9 +66,15 @@ enum FormatFixtures {
         var note: String
         var width: Int
         var height: Int
-        /// Bit-exact expected: a lossless format read by the same arithmetic on both sides.
+        /// Bit-exact expected: a lossless format, or the same library on both sides.
         var exact: Bool
+        /// Otherwise the least fraction of values within one level (0.999 unless the script says why not).
+        var withinOne: Double
         var stem: String { file.replacingOccurrences(of: ".", with: "_") }
+
+        enum CodingKeys: String, CodingKey {
+            case file, note, width, height, exact, withinOne = "within_one"
+        }
     }
 
     struct Manifest: Decodable {

@@ -36,7 +36,7 @@ import Testing
         if fixture.exact {
             #expect(difference.maximum == 0, "\(fixture.note): \(difference)")
         } else {
-            #expect(difference.fractionWithinOne >= 0.999, "\(fixture.note): \(difference)")
+            #expect(difference.fractionWithinOne >= fixture.withinOne, "\(fixture.note): \(difference)")
         }
     }
 

@@ -2,7 +2,7 @@
 """Writes the photo-format fixtures of Tests/DinoImageTests/Fixtures/formats and their references.
 
 HEIC/HEIF, AVIF, TIFF, GIF, BMP, camera RAW (DNG) and JPEG XL, made from a Debian wallpaper
-(examples/photos/Garden.jpg) by real encoders: pillow-heif (libheif + x265) for HEIC, Pillow's libavif for AVIF,
+(examples/photos/Garden.jpg) by real encoders: pillow-heif (libheif + x265) for HEIC, Pillow (libavif) for AVIF,
 Pillow and tifffile for TIFF, Pillow for GIF, pillow-jxl-plugin (libjxl) for JPEG XL; BMP variants Pillow cannot
 write (4-bit, RLE4/RLE8, 5-6-5 bit fields, top-down, OS/2 header) and DNGs (a Bayer mosaic with the camera's
 white balance, with and without a full-size JPEG preview) are written byte by byte here.
@@ -48,8 +48,10 @@ def pil_reference(path):
         return ImageOps.exif_transpose(im).convert("RGB")
 
 
-def save(name, data, note, reference=pil_reference, exact=True):
-    """Writes a fixture, then its reference decode (a function of the path, or an image)."""
+def save(name, data, note, reference=pil_reference, exact=True, within_one=0.999):
+    """Writes a fixture, then its reference decode (a function of the path, or an image). `exact`: bit-exact
+    expected (a lossless format, or the same library on both sides); else at least `within_one` of the values
+    within one level."""
     path = os.path.join(out, name)
     with open(path, "wb") as f:
         f.write(data)
@@ -59,7 +61,8 @@ def save(name, data, note, reference=pil_reference, exact=True):
     ref = Image.fromarray(np.asarray(ref.convert("RGB")))
     stem = name.replace(".", "_")
     ref.save(os.path.join(out, "reference", stem + ".decoded.png"))
-    cases.append({"file": name, "note": note, "width": ref.size[0], "height": ref.size[1], "exact": exact})
+    cases.append({"file": name, "note": note, "width": ref.size[0], "height": ref.size[1], "exact": exact,
+                  "within_one": within_one})
 
 
 def encoded(image, fmt, **options):
@@ -75,19 +78,26 @@ orientation6[0x0112] = 6
 # pillow-heif stores EXIF orientation as the HEIF irot/imir transform (and sets the EXIF tag to 1).
 save("heic_rotated.heic", encoded(rgb, "HEIF", quality=85, exif=orientation6.tobytes()), "HEIC with irot (90°)",
      exact=False)
+# 10-bit: Debian's libheif 1.15 and pillow-heif's 1.23 reduce to 8 bits along different paths (neither matches a
+# plain formula on the decoded planes): up to 2 levels apart on ~5% of the values; the embeddings agree.
 save("heic_10bit.heic", (lambda f: (f.save(b := io.BytesIO(), quality=90), b.getvalue())[1])(
     pillow_heif.from_bytes(mode="RGB;16", size=rgb.size, data=(arr.astype(np.uint16) * 257).tobytes())),
-     "HEIC 10-bit (reduced to 8 as pillow-heif does)", exact=False)
+     "HEIC 10-bit (libheif 1.15 vs 1.23: see script)", exact=False, within_one=0.95)
 rgba = rgb.copy()
 rgba.putalpha(Image.linear_gradient("L").resize(rgb.size))
 save("heic_alpha.heic", encoded(rgba, "HEIF", quality=85), "HEIC with alpha (dropped)", exact=False)
 save("heic_odd.heic", encoded(rgb.crop((0, 0, 157, 117)), "HEIF", quality=85), "HEIC 157×117 (odd size)",
      exact=False)
 
-# --- AVIF (Pillow's libavif; reference decoded by Pillow) -------------------------------------------------------
-save("avif_8bit.avif", encoded(rgb, "AVIF", quality=85), "AVIF 8-bit 4:2:0", exact=False)
-save("avif_444_alpha.avif", encoded(rgba, "AVIF", quality=85, subsampling="4:4:4"), "AVIF 4:4:4 with alpha",
-     exact=False)
+# --- AVIF (Pillow's libavif; reference decoded by Pillow, which reads AVIF with libavif as dinosearch does) -------
+save("avif_8bit.avif", encoded(rgb, "AVIF", quality=85), "AVIF 8-bit 4:2:0")
+save("avif_444_alpha.avif", encoded(rgba, "AVIF", quality=85, subsampling="4:4:4"), "AVIF 4:4:4 with alpha")
+# Pillow stores EXIF orientation as irot/imir; its reader turns them back into an orientation.
+orientation5 = Image.Exif()
+orientation5[0x0112] = 5
+save("avif_rotated.avif", encoded(rgb, "AVIF", quality=85, exif=orientation6.tobytes()), "AVIF with irot (90°)")
+save("avif_transposed.avif", encoded(rgb, "AVIF", quality=85, exif=orientation5.tobytes()),
+     "AVIF with irot and imir (orientation 5)")
 
 # --- TIFF -------------------------------------------------------------------------------------------------------
 def tiff(**options):

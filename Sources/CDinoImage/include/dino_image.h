@@ -1,5 +1,5 @@
-// The image codecs' C boundary: libjpeg-turbo (TurboJPEG API), libpng, libwebp, libheif, libtiff, giflib, LibRaw,
-// libjxl, and a BMP reader of our own.
+// The image codecs' C boundary: libjpeg-turbo (TurboJPEG API), libpng, libwebp, libheif, libavif, libtiff, giflib,
+// LibRaw, libjxl, and a BMP reader of our own.
 //
 // Why a shim: libpng reports errors by longjmp and TurboJPEG longjmps inside itself; a longjmp across Swift
 // frames is undefined behaviour. libheif, LibRaw and libjxl are C++ and may throw (std::bad_alloc): their
@@ -66,9 +66,12 @@ dino_image_status dino_decode_png(const uint8_t *data, size_t length, uint64_t m
 dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
                                    dino_image *out);
 
-/// Decodes a HEIC/HEIF or AVIF still image (the primary image; `irot`/`imir`/`clap` applied by libheif, so
+/// Decodes a HEIC/HEIF still image (the primary image; `irot`/`imir`/`clap` applied by libheif, so
 /// `orientation` is always 1; 10/12-bit reduced to 8 bits; alpha dropped).
 dino_image_status dino_decode_heif(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+
+/// Decodes an AVIF still image (the primary image, 8-bit; `irot`/`imir` returned as `orientation`; alpha dropped).
+dino_image_status dino_decode_avif(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
 
 /// Decodes the first image of a TIFF (`orientation` from its Orientation tag; alpha dropped).
 dino_image_status dino_decode_tiff(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
