@@ -4,8 +4,9 @@ import CDinoImage
 public enum ImageFormat: String, Sendable, CaseIterable {
     case jpeg, png, webp, gif, bmp, tiff, heif, avif, jpegXL = "jpeg-xl", raw
 
-    /// Extensions of camera RAW files whose bytes look like a plain TIFF (see `init(sniffing:path:)`).
-    static let rawExtensions: Set<String> = [
+    /// Extensions of camera RAW files (lowercase). A RAW whose bytes look like a plain TIFF is read as RAW when
+    /// its name has one of these (see `init(sniffing:path:)`).
+    public static let rawExtensions: Set<String> = [
         "dng", "cr2", "nef", "nrw", "arw", "srf", "sr2", "pef", "orf", "rw2", "raf", "srw", "erf", "3fr", "kdc",
         "dcr", "mos", "iiq", "mef", "rwl", "cr3", "crw",
     ]

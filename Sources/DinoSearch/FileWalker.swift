@@ -7,7 +7,9 @@ struct FileWalker {
     var includeHidden = false
 
     /// File extensions taken as images even when their bytes are not (those then fail with a clear reason).
-    static let imageExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "bmp", "tif", "tiff", "jxl"]
+    static let imageExtensions = Set([
+        "jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "bmp", "tif", "tiff", "jxl",
+    ]).union(ImageFormat.rawExtensions)
 
     /// Absolute, normalised paths of the candidate files with the status the walk read, sorted by path;
     /// unreadable directories land in `failures`.

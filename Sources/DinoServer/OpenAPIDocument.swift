@@ -467,7 +467,7 @@ public enum OpenAPIDocument {
     "requestBodies": {
       "Image": {
         "required": true,
-        "description": "The image's bytes (JPEG, PNG or WebP).",
+        "description": "The image's bytes (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF, BMP, JPEG XL or camera RAW).",
         "content": {
           "image/*": {
             "schema": {

@@ -6,7 +6,7 @@ struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Index image folders and files: embed what is new or changed, follow moves, skip the rest.",
         discussion: """
-            Images are recognised by content (JPEG, PNG, WebP). Interrupted runs resume where they stopped. \
+            Images are recognised by content (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF, BMP, JPEG XL, camera RAW). Interrupted runs resume where they stopped. \
             Files that cannot be decoded are reported and skipped (exit 0; with --strict, exit 1).
             """)
 

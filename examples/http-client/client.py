@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """python3 examples/http-client/client.py [--url URL] index FOLDER [--prefix P] | search IMAGE [-k K] [--prefix P]
 
-A backend's use of `dinosearch serve`, standard library only: `index` uploads every JPEG, PNG and WebP under
-FOLDER with PUT /v1/images/{key} (key = prefix + path relative to FOLDER), four at a time, waiting as told when the
-server answers 503; `search` sends an image's bytes to POST /v1/search and prints rank, score and key.
+A backend's use of `dinosearch serve`, standard library only: `index` uploads every photo (JPEG, PNG, WebP, HEIC,
+AVIF, TIFF, GIF, BMP, JPEG XL, DNG and other camera RAW) under FOLDER with PUT /v1/images/{key} (key = prefix +
+path relative to FOLDER), four at a time, waiting as told when the server answers 503; `search` sends an image's bytes to POST /v1/search and prints rank, score and key.
 The key comes from $DINOSEARCH_API_KEY when the server needs one.
 """
 import argparse
@@ -16,7 +16,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+               ".heic": "image/heic", ".heif": "image/heif", ".avif": "image/avif", ".tif": "image/tiff",
+               ".tiff": "image/tiff", ".gif": "image/gif", ".bmp": "image/bmp", ".jxl": "image/jxl",
+               ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".cr3": "image/x-canon-cr3",
+               ".nef": "image/x-nikon-nef", ".arw": "image/x-sony-arw", ".raf": "image/x-fuji-raf",
+               ".orf": "image/x-olympus-orf", ".rw2": "image/x-panasonic-rw2"}
 
 
 def call(url: str, method: str, body: bytes, content_type: str) -> dict:

@@ -32,7 +32,10 @@ import urllib.request
 import uuid
 
 # What `dinosearch index` walks into (Sources/DinoSearch/FileWalker.swift): these extensions, or image bytes.
-IMAGE_EXTENSIONS = {"jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "bmp", "tif", "tiff", "jxl"}
+IMAGE_EXTENSIONS = {"jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "bmp", "tif", "tiff", "jxl",
+                    # camera RAW (Sources/DinoImage/ImageFormat.swift, rawExtensions)
+                    "dng", "cr2", "nef", "nrw", "arw", "srf", "sr2", "pef", "orf", "rw2", "raf", "srw", "erf", "3fr",
+                    "kdc", "dcr", "mos", "iiq", "mef", "rwl", "cr3", "crw"}
 SHARD_FILES = ("vectors.npy", "records.jsonl", "store.json")
 INPUT_DIGEST = "input.sha256"  # in each shard: which paths it was made from, so a re-run never mixes inputs
 
@@ -146,8 +149,14 @@ def looks_like_image(path):
             head = f.read(16)
     except OSError:
         return False
-    return (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
-            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"))
+    # The signatures of Sources/CDinoImage/sniff.c.
+    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\0", b"MM\0*",
+                             b"\xff\x0a", b"\0\0\0\x0cJXL \r\n\x87\n", b"IIRO", b"IIRS", b"MMOR", b"IIU\0",
+                             b"FUJIFILMCCD-RAW "))
+            or (head[:2] == b"BM" and len(head) >= 14)
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+            or (head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"hevc", b"hevx",
+                                                          b"heim", b"heis", b"mif1", b"msf1", b"crx ")))
 
 
 class PartitionJob:
