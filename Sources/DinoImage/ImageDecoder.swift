@@ -8,11 +8,13 @@ import Darwin
 
 /// A decoded photo, oriented as a viewer shows it.
 public struct DecodedImage: Sendable {
-    /// The pixels, EXIF orientation applied; smaller than the stored size when a JPEG was DCT-downscaled.
+    /// The pixels, EXIF orientation applied; smaller than the stored size when a JPEG (or a RAW's JPEG preview)
+    /// was DCT-downscaled or a WebP rescaled.
     public var image: RGBImage
     /// The format the bytes were recognised as.
     public var format: ImageFormat
-    /// The full size of the picture as a viewer shows it (stored size, swapped for orientations 5–8).
+    /// The full size of the picture as a viewer shows it (stored size, swapped for orientations 5–8); for a RAW
+    /// read through its preview, the preview's size.
     public var width: Int, height: Int
     /// Set when the file is damaged but the decoder recovered a usable picture (e.g. a truncated JPEG).
     public var warning: String?

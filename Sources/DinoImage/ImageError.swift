@@ -13,7 +13,7 @@ public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
         case empty
         /// The bytes are not an image format dinosearch knows.
         case notAnImage
-        /// A known image format that dinosearch does not decode (HEIC, GIF, ...).
+        /// A known image format, in a variant dinosearch does not decode (12-bit JPEG, animated WebP, float TIFF…).
         case unsupportedFormat
         /// The header claims more pixels than the configured limit (a decompression bomb, or a huge scan).
         case tooLarge
