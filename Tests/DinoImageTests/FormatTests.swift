@@ -141,6 +141,23 @@ import Testing
         #expect(throws: ImageError.self) { try ImageDecoder().decode(contentsOf: path) }
     }
 
+    /// Two byte changes in the thumbnail directory of a DNG made Debian's LibRaw 0.20 corrupt its heap and abort
+    /// the test process ("free(): invalid next size"): LibRaw now runs in a child process, and this is an error.
+    @Test func aDNGThatCrashesLibRawIsAnErrorNotACrash() throws {
+        var bytes = try FormatFixtures.bytes("raw_demosaic.dng")
+        bytes[64] = 0xEC  // the count of IFD0's Compression entry becomes 15,466,497
+        bytes[386] = 0xF6  // inside the UniqueCameraModel string
+        for _ in 0..<3 {
+            #expect(throws: ImageError.self) { try ImageDecoder().decode(bytes) }
+        }
+        do {
+            _ = try ImageDecoder().decode(bytes)
+        } catch {
+            print("damaged DNG: \(error)")
+            #expect([.corrupt, .unsupportedFormat].contains(error.kind))
+        }
+    }
+
     /// The preview path decodes a RAW's JPEG preview with DCT scaling, like a JPEG, when asked for a smaller size.
     @Test func rawPreviewHonoursTheMinimumShortSide() throws {
         let full = try ImageDecoder().decode(contentsOf: FormatFixtures.path("raw_preview.dng"))
