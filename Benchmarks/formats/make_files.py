@@ -13,11 +13,12 @@ import io
 import os
 import sys
 
-import numpy as np
 import pillow_heif
 import pillow_jxl  # noqa: F401  (registers JPEG XL)
-import tifffile
 from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "reference"))
+from dng import dng_bytes  # noqa: E402
 
 pillow_heif.register_heif_opener()
 out = sys.argv[1]
@@ -35,38 +36,6 @@ def fitted(path, width, height):
         ch = w * height // width
         im = im.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
     return im.resize((width, height), Image.LANCZOS)
-
-
-def dng(photo, preview):
-    """A DNG of `photo` (6000×4000): IFD0 the full-size JPEG preview or a 160×120 thumbnail, the raw data in a
-    SubIFD (14-bit RGGB, black 512, a camera white balance of 0.5/1/0.7 to undo)."""
-    width, height = photo.size
-    linear = (np.asarray(photo, np.float32) / 255) ** 2.2
-    gains, black, white = (0.5, 1.0, 0.7), 512, 16383
-    mosaic = np.empty((height, width), np.uint16)
-    for dy, dx, c in ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 2)):
-        mosaic[dy::2, dx::2] = np.round(black + linear[dy::2, dx::2, c] * gains[c] * (white - black))
-    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
-    tags = [(50706, "B", 4, (1, 4, 0, 0), True), (50707, "B", 4, (1, 1, 0, 0), True),
-            (50708, "s", 0, "dinosearch benchmark", True), (271, "s", 0, "dinosearch", True),
-            (272, "s", 0, "benchmark", True), (274, "H", 1, 1, True)]
-    buffer = io.BytesIO()
-    with tifffile.TiffWriter(buffer) as writer:
-        if preview:
-            jpeg = io.BytesIO()
-            photo.save(jpeg, "JPEG", quality=92)
-            writer.write(iter([jpeg.getvalue()]), shape=(height, width, 3), dtype="uint8", photometric="ycbcr",
-                         compression=7, subsampling=(2, 2), rowsperstrip=height, subfiletype=1, subifds=1,
-                         extratags=tags)
-        else:
-            writer.write(np.asarray(photo.resize((160, 120))), photometric="rgb", subfiletype=1, subifds=1,
-                         extratags=tags)
-        writer.write(mosaic, photometric=32803, subfiletype=0, extratags=[
-            (33421, "H", 2, (2, 2), True), (33422, "B", 4, (0, 1, 1, 2), True), (50714, "H", 1, black, True),
-            (50717, "H", 1, white, True),
-            (50721, "2i", 9, sum(([round(v * 10000), 10000] for v in xyz_to_srgb), []), True),
-            (50728, "2I", 3, (5000, 10000, 10000, 10000, 7000, 10000), True), (50778, "H", 1, 21, True)])
-    return buffer.getvalue()
 
 
 def write(folder, name, data):
@@ -92,5 +61,7 @@ for path in sources:
     write("jxl", stem + ".jxl", encoded(phone, "JXL", quality=90))
     write("gif", stem + ".gif", encoded(phone.resize((1600, 1200), Image.LANCZOS), "GIF"))
     camera = fitted(path, 6000, 4000)
-    write("dng-preview", stem + ".dng", dng(camera, preview=True))
-    write("dng-demosaic", stem + ".dng", dng(camera, preview=False))
+    # 14-bit, like most cameras' raw data.
+    write("dng-preview", stem + ".dng", dng_bytes(camera, preview_quality=92, black=512, white=16383, model="benchmark"))
+    write("dng-demosaic", stem + ".dng", dng_bytes(camera, thumbnail=(160, 120), black=512, white=16383,
+                                                   model="benchmark"))

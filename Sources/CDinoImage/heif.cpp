@@ -5,9 +5,7 @@
 #include <cstring>
 #include <new>
 
-extern "C" {
-#include "internal.h"
-}
+#include "guarded.hpp"
 
 namespace {
 
@@ -76,16 +74,7 @@ extern "C" dino_image_status dino_decode_heif(const uint8_t *data, size_t length
     }
     heif_image_handle *handle = nullptr;
     heif_image *image = nullptr;
-    dino_image_status status;
-    try {
-        status = decode(data, length, max_pixels, out, context, &handle, &image);
-    } catch (const std::bad_alloc &) {
-        dino_set_message(out, "", "out of memory");
-        status = DINO_IMAGE_NO_MEMORY;
-    } catch (...) {
-        dino_set_message(out, "", "the decoder failed");
-        status = DINO_IMAGE_CORRUPT;
-    }
+    dino_image_status status = guarded(out, [&] { return decode(data, length, max_pixels, out, context, &handle, &image); });
     if (image) heif_image_release(image);
     if (handle) heif_image_handle_release(handle);
     heif_context_free(context);

@@ -6,9 +6,7 @@
 #include <cstring>
 #include <new>
 
-extern "C" {
-#include "internal.h"
-}
+#include "guarded.hpp"
 
 namespace {
 
@@ -85,16 +83,7 @@ extern "C" dino_image_status dino_decode_jxl(const uint8_t *data, size_t length,
         dino_set_message(out, "", "out of memory");
         return DINO_IMAGE_NO_MEMORY;
     }
-    dino_image_status status;
-    try {
-        status = decode(decoder, data, length, max_pixels, out);
-    } catch (const std::bad_alloc &) {
-        dino_set_message(out, "", "out of memory");
-        status = DINO_IMAGE_NO_MEMORY;
-    } catch (...) {
-        dino_set_message(out, "", "the decoder failed");
-        status = DINO_IMAGE_CORRUPT;
-    }
+    dino_image_status status = guarded(out, [&] { return decode(decoder, data, length, max_pixels, out); });
     JxlDecoderDestroy(decoder);
     if (status < 0) dino_image_free(out);
     return status;

@@ -14,9 +14,7 @@
 #include <cstring>
 #include <new>
 
-extern "C" {
-#include "internal.h"
-}
+#include "guarded.hpp"
 
 namespace {
 
@@ -121,16 +119,7 @@ dino_image_status decode_here(const uint8_t *data, size_t length, int32_t min_sh
     }
     libraw_set_dataerror_handler(raw, on_data_error, out);  // LibRaw's own handler prints to stderr
     libraw_set_memerror_handler(raw, quiet_memory_error, nullptr);
-    dino_image_status status;
-    try {
-        status = decode_file(raw, data, length, min_short_side, max_pixels, out);
-    } catch (const std::bad_alloc &) {
-        dino_set_message(out, "", "out of memory");
-        status = DINO_IMAGE_NO_MEMORY;
-    } catch (...) {
-        dino_set_message(out, "", "the decoder failed");
-        status = DINO_IMAGE_CORRUPT;
-    }
+    dino_image_status status = guarded(out, [&] { return decode_file(raw, data, length, min_short_side, max_pixels, out); });
     libraw_close(raw);
     if (status < 0) dino_image_free(out);
     return status;

@@ -55,11 +55,9 @@ struct Difference: CustomStringConvertible {
 /// The photo-format fixtures (made by scripts/reference/make_format_fixtures.py): HEIC, AVIF, TIFF, GIF, BMP,
 /// DNG and JPEG XL files with their reference decodes, bombs, and reference embeddings.
 enum FormatFixtures {
-    static let directory = Fixtures.directory.appendingPathComponent("formats")
+    static func path(_ name: String) -> String { Fixtures.path("formats/" + name) }
 
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    static func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: directory.appendingPathComponent(name))) }
+    static func bytes(_ name: String) throws -> [UInt8] { try Fixtures.bytes("formats/" + name) }
 
     struct Case: Decodable {
         var file: String
@@ -70,7 +68,6 @@ enum FormatFixtures {
         var exact: Bool
         /// Otherwise the least fraction of values within one level (0.999 unless the script says why not).
         var withinOne: Double
-        var stem: String { file.replacingOccurrences(of: ".", with: "_") }
 
         enum CodingKeys: String, CodingKey {
             case file, note, width, height, exact, withinOne = "within_one"
@@ -82,8 +79,7 @@ enum FormatFixtures {
         var bombs: [String]
     }
 
-    static let manifest: Manifest = try! JSONDecoder().decode(
-        Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
+    static let manifest: Manifest = try! JSONDecoder().decode(Manifest.self, from: Data(bytes("manifest.json")))
 
     static func reference(_ file: String) throws -> DecodedImage {
         try ImageDecoder().decode(contentsOf: path("reference/" + file.replacingOccurrences(of: ".", with: "_") + ".decoded.png"))

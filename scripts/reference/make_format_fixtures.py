@@ -29,6 +29,7 @@ import pillow_jxl  # noqa: F401  (registers the JPEG XL plugin)
 import rawpy
 import tifffile
 import torch
+from dng import dng_bytes
 from PIL import Image, ImageOps
 from transformers import BitImageProcessor, Dinov2Model
 
@@ -246,34 +247,10 @@ save("bmp_topdown_v5.bmp", bmp(b"".join(r.tobytes() for r in bgr), 160, 120, 24,
 save("bmp_os2.bmp", bmp(rows(idx256, 8, 160), 160, 120, 8, palette=pal256, header=12), "BMP OS/2 header, 8-bit")
 
 
-# --- Camera RAW: DNG (a 12-bit RGGB mosaic with a camera white balance; reference rawpy) ------------------------
+# --- Camera RAW: DNG (a 12-bit RGGB mosaic with a camera white balance, scripts/reference/dng.py; reference rawpy)
 def dng(preview, orientation=1, width=240, height=160):
-    scene = np.asarray(photo.resize((width, height), Image.LANCZOS)).astype(np.float64) / 255
-    linear = scene ** 2.2
-    gains = (0.5, 1.0, 0.7)  # the sensor's response: the as-shot white balance undoes it
-    black, white = 256, 4095
-    mosaic = np.zeros((height, width), np.uint16)
-    for dy, dx, c in ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 2)):
-        mosaic[dy::2, dx::2] = np.round(black + linear[dy::2, dx::2, c] * gains[c] * (white - black))
-    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
-    tags = [(50706, "B", 4, (1, 4, 0, 0), True), (50707, "B", 4, (1, 1, 0, 0), True),
-            (50708, "s", 0, "dinosearch fixture", True), (271, "s", 0, "dinosearch", True),
-            (272, "s", 0, "fixture", True), (274, "H", 1, orientation, True)]
-    buffer = io.BytesIO()
-    with tifffile.TiffWriter(buffer) as writer:
-        if preview:  # IFD0: the full-size JPEG preview, as cameras and Adobe's converter write it
-            writer.write(iter([encoded(photo.resize((width, height), Image.LANCZOS), "JPEG", quality=90)]),
-                         shape=(height, width, 3), dtype="uint8", photometric="ycbcr", compression=7,
-                         subsampling=(2, 2), rowsperstrip=height, subfiletype=1, subifds=1, extratags=tags)
-        else:  # IFD0: a 96×64 thumbnail, too small to stand in for the picture
-            writer.write(np.asarray(photo.resize((96, 64))), photometric="rgb", subfiletype=1, subifds=1,
-                         extratags=tags)
-        writer.write(mosaic, photometric=32803, subfiletype=0, extratags=[
-            (33421, "H", 2, (2, 2), True), (33422, "B", 4, (0, 1, 1, 2), True), (50714, "H", 1, black, True),
-            (50717, "H", 1, white, True),
-            (50721, "2i", 9, sum(([round(v * 10000), 10000] for v in xyz_to_srgb), []), True),
-            (50728, "2I", 3, (5000, 10000, 10000, 10000, 7000, 10000), True), (50778, "H", 1, 21, True)])
-    return buffer.getvalue()
+    picture = photo.resize((width, height), Image.LANCZOS)
+    return dng_bytes(picture, preview_quality=90 if preview else None, orientation=orientation)
 
 
 def rawpy_preview(path):
