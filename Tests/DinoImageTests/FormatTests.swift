@@ -112,13 +112,16 @@ import Testing
     }
 
     @Test(arguments: ["heic", "heif", "avif", "tif", "tiff", "gif", "bmp", "dng", "nef", "jxl"])
-    func directoryNamedLikeAnImage(ext: String) throws {
+    func emptyFilesAndDirectoriesNamedLikeImages(ext: String) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dinoimage-\(UUID().uuidString).\(ext)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(throws: ImageError(.isDirectory, path: path, "is a directory, not an image")) {
             try ImageDecoder().decode(contentsOf: path)
         }
+        try FileManager.default.removeItem(atPath: path)
+        try Data().write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ImageError(.empty, path: path, "the file is empty")) { try ImageDecoder().decode(contentsOf: path) }
     }
 
     /// A RAW whose first directory looks like a plain TIFF's is told apart by its extension only.
