@@ -106,7 +106,9 @@ dino_image_status dino_decode_bmp(const uint8_t *d, size_t n, uint64_t max_pixel
                 dino_set_message(out, "", "the file ends inside the bit masks (truncated)");
                 return DINO_IMAGE_CORRUPT;
             }
-            for (int i = 0; i < 3; i++) masks[i] = u32(m + 4 * i);
+            uint32_t stated[3] = {u32(m), u32(m + 4), u32(m + 8)};
+            if (stated[0] | stated[1] | stated[2])  // all zero: Pillow reads the default layout
+                for (int i = 0; i < 3; i++) masks[i] = stated[i];
         }
     }
     if (bits == 16 && compression != 3) masks[0] = 0x7C00, masks[1] = 0x3E0, masks[2] = 0x1F;
