@@ -106,12 +106,12 @@ dino_image_status dino_decode_bmp(const uint8_t *d, size_t n, uint64_t max_pixel
                 dino_set_message(out, "", "the file ends inside the bit masks (truncated)");
                 return DINO_IMAGE_CORRUPT;
             }
-            uint32_t stated[3] = {u32(m), u32(m + 4), u32(m + 8)};
-            if (stated[0] | stated[1] | stated[2])  // all zero: Pillow reads the default layout
-                for (int i = 0; i < 3; i++) masks[i] = stated[i];
+            for (int i = 0; i < 3; i++) masks[i] = u32(m + 4 * i);
         }
     }
-    if (bits == 16 && compression != 3) masks[0] = 0x7C00, masks[1] = 0x3E0, masks[2] = 0x1F;
+    // No bit fields, or all zero (which Pillow reads as the default layout): 5-5-5 at 16 bits, else 8-8-8.
+    if (!(masks[0] | masks[1] | masks[2])) masks[0] = 0xFF0000, masks[1] = 0xFF00, masks[2] = 0xFF;
+    if (bits == 16 && (compression != 3 || masks[0] == 0xFF0000)) masks[0] = 0x7C00, masks[1] = 0x3E0, masks[2] = 0x1F;
     if (bits != 1 && bits != 4 && bits != 8 && bits != 16 && bits != 24 && bits != 32) {
         snprintf(out->message, sizeof out->message, "unsupported BMP pixel depth (%u bits)", bits);
         return DINO_IMAGE_UNSUPPORTED;
