@@ -3,6 +3,7 @@
 // demosaics (AHD) with the camera's white balance into 8-bit sRGB, as rawpy's postprocess(use_camera_wb=True)
 // does. LibRaw is C++: every call stays inside one try block, so no exception reaches Swift; and it runs in a
 // child process (see dino_decode_raw).
+#include <fcntl.h>
 #include <libraw/libraw.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -160,6 +161,10 @@ void *fork_and_wait(void *argument) {
         sigaddset(&alarm_only, SIGALRM);
         pthread_sigmask(SIG_UNBLOCK, &alarm_only, nullptr);
         alarm(kSecondsPerFile);
+        // What a crashing LibRaw or glibc prints ("double free or corruption") is not the caller's output: the
+        // crash is reported as this file's error.
+        int quiet = open("/dev/null", O_WRONLY);
+        if (quiet >= 0) dup2(quiet, STDERR_FILENO);
         dino_image image;
         dino_image_status status = decode_here(job->data, job->length, job->min_short_side, job->max_pixels, &image);
         if (status >= 0 && uint64_t(image.width) * uint64_t(image.height) > job->max_pixels) {
@@ -225,9 +230,21 @@ extern "C" dino_image_status dino_decode_raw(const uint8_t *data, size_t length,
                  signal == SIGALRM ? "took too long" : signal ? "crashed" : "failed");
         status = DINO_IMAGE_CORRUPT;
     } else {
+        // The child may have been corrupted before it wrote (LibRaw overflows heap buffers on some files): nothing
+        // it wrote is trusted beyond what the mapping can hold.
         status = job.handoff->status;
         *out = job.handoff->image;
         out->pixels = nullptr;
+        out->message[sizeof out->message - 1] = 0;
+        bool known = status == DINO_IMAGE_OK || status == DINO_IMAGE_WARNING || status == DINO_IMAGE_CORRUPT ||
+                     status == DINO_IMAGE_TOO_LARGE || status == DINO_IMAGE_UNSUPPORTED || status == DINO_IMAGE_NO_MEMORY;
+        bool whole = out->width > 0 && out->height > 0 && uint64_t(out->width) * uint64_t(out->height) <= max_pixels &&
+                     out->orientation >= 1 && out->orientation <= 8;
+        if (!known || (status >= 0 && !whole)) {
+            memset(out, 0, sizeof *out);
+            dino_set_message(out, "", "LibRaw's process returned an inconsistent result");
+            status = DINO_IMAGE_CORRUPT;
+        }
         if (status >= 0) {
             size_t bytes = size_t(out->width) * out->height * 3;
             out->pixels = static_cast<uint8_t *>(malloc(bytes));

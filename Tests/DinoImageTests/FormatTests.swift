@@ -161,6 +161,23 @@ import Testing
         }
     }
 
+    /// Found by the fuzzer (Benchmarks/README.md): LibRaw 0.20's unpack_thumb writes 55,296 bytes into a 24,576-byte
+    /// buffer for this damaged DNG. Inside the child process that is an error for this file and nothing else.
+    @Test func aDNGThatOverflowsLibRawsThumbnailBufferIsAnError() throws {
+        let path = FormatFixtures.path("libraw_thumb_overflow.dng")
+        for _ in 0..<3 {
+            do {
+                _ = try ImageDecoder().decode(contentsOf: path)
+                Issue.record("decoded")
+            } catch {
+                #expect([.corrupt, .unsupportedFormat].contains(error.kind), "\(error)")
+                #expect(error.path == path)
+            }
+        }
+        // The next file decodes as before.
+        #expect(try ImageDecoder().decode(contentsOf: FormatFixtures.path("raw_demosaic.dng")).image.width == 240)
+    }
+
     /// The preview path decodes a RAW's JPEG preview with DCT scaling, like a JPEG, when asked for a smaller size.
     @Test func rawPreviewHonoursTheMinimumShortSide() throws {
         let full = try ImageDecoder().decode(contentsOf: FormatFixtures.path("raw_preview.dng"))
