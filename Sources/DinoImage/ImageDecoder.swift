@@ -30,11 +30,11 @@ public struct ImageDecoder: Sendable {
     public var maxPixels: Int = 180_000_000
     /// Files larger than this many bytes are refused before being read.
     public var maxFileBytes: Int = 1 << 30
-    /// When set, large JPEGs and WebPs are decoded smaller: JPEGs (and RAW files' JPEG previews) with libjpeg-turbo's DCT scaling to the
-    /// smallest scale whose short side is still at least this many pixels, WebPs with libwebp's area-averaging
-    /// rescaler to at least twice that (its box filter is softer than PIL's bicubic; the margin halves the
-    /// difference at no measurable cost). Much faster for large photos, slightly different pixels (measured in
-    /// Benchmarks/README.md). nil decodes every image at full size.
+    /// When set, large JPEGs and WebPs are decoded smaller: JPEGs (and RAW files' JPEG previews) with
+    /// libjpeg-turbo's DCT scaling to the smallest scale whose short side is still at least this many pixels,
+    /// WebPs with libwebp's area-averaging rescaler to at least twice that (its box filter is softer than PIL's
+    /// bicubic; the margin halves the difference at no measurable cost). Much faster for large photos, slightly
+    /// different pixels (measured in Benchmarks/README.md). nil decodes every image at full size.
     public var minimumShortSide: Int?
 
     public init(maxPixels: Int = 180_000_000, minimumShortSide: Int? = nil) {

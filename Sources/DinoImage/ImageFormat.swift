@@ -1,6 +1,6 @@
 import CDinoImage
 
-/// An image format recognised from a file's first bytes (never from its name).
+/// An image format recognised from a file's bytes; its name is only a hint, for camera RAW files shaped like TIFF.
 public enum ImageFormat: String, Sendable, CaseIterable {
     case jpeg, png, webp, gif, bmp, tiff, heif, avif, jpegXL = "jpeg-xl", raw
 
