@@ -30,8 +30,9 @@ static dino_image_status failure(avifResult result, avifDecoder *decoder, dino_i
 
 static dino_image_status decode(avifDecoder *decoder, const uint8_t *data, size_t length, uint64_t max_pixels,
                                 dino_image *out) {
-    // libavif checks every item's stated size against this limit while parsing, before anything is allocated.
-    decoder->imageSizeLimit = max_pixels < UINT32_MAX ? (uint32_t)max_pixels : UINT32_MAX;
+    // libavif checks every item's stated size against this limit while parsing, before anything is allocated
+    // (0 is reserved there: a zero limit refuses everything here anyway).
+    decoder->imageSizeLimit = max_pixels == 0 ? 1 : max_pixels < UINT32_MAX ? (uint32_t)max_pixels : UINT32_MAX;
     decoder->imageDimensionLimit = 0;
     avifResult result = avifDecoderSetIOMemory(decoder, data, length);
     if (result == AVIF_RESULT_OK) result = avifDecoderParse(decoder);
