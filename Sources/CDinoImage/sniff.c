@@ -12,7 +12,7 @@ static uint32_t read32(const uint8_t *p, int big) {
 
 /// Whether a TIFF-structured file is a camera RAW (see dino_image.h).
 static int tiff_is_raw(const uint8_t *t, size_t n) {
-    if (n >= 10 && t[8] == 'C' && t[9] == 'R') return 1;  // Canon CR2
+    if (n >= 12 && memcmp(t + 8, "CR\x02\0", 4) == 0) return 1;  // Canon CR2: "CR", version 2.0
     if (n < 8) return 0;
     int big = t[0] == 'M';
     uint32_t ifd = read32(t + 4, big);
