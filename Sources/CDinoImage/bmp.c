@@ -89,7 +89,7 @@ dino_image_status dino_decode_bmp(const uint8_t *d, size_t n, uint64_t max_pixel
     int64_t width, height;
     uint32_t bits, compression = 0, colors = 0, palette_entry = 4;
     int top_down = 0;
-    uint32_t masks[3] = {0xFF0000, 0xFF00, 0xFF};
+    uint32_t masks[3] = {0, 0, 0};  // red, green, blue bit fields, when the file states them
     size_t after_header = 14 + header;
     if (header == 12) {
         width = u16(h), height = u16(h + 2), bits = u16(h + 6);
@@ -110,8 +110,10 @@ dino_image_status dino_decode_bmp(const uint8_t *d, size_t n, uint64_t max_pixel
         }
     }
     // No bit fields, or all zero (which Pillow reads as the default layout): 5-5-5 at 16 bits, else 8-8-8.
-    if (!(masks[0] | masks[1] | masks[2])) masks[0] = 0xFF0000, masks[1] = 0xFF00, masks[2] = 0xFF;
-    if (bits == 16 && (compression != 3 || masks[0] == 0xFF0000)) masks[0] = 0x7C00, masks[1] = 0x3E0, masks[2] = 0x1F;
+    if (!(masks[0] | masks[1] | masks[2])) {
+        int five = bits == 16;
+        masks[0] = five ? 0x7C00 : 0xFF0000, masks[1] = five ? 0x3E0 : 0xFF00, masks[2] = five ? 0x1F : 0xFF;
+    }
     if (bits != 1 && bits != 4 && bits != 8 && bits != 16 && bits != 24 && bits != 32) {
         snprintf(out->message, sizeof out->message, "unsupported BMP pixel depth (%u bits)", bits);
         return DINO_IMAGE_UNSUPPORTED;
