@@ -6,10 +6,10 @@
 Spark does the distribution, retries and scheduling; each partition runs the dinosearch binary on its executor
 (`dinosearch embed --files-from LIST --out DIR`, with as many encoder and decoder threads as the task has CPUs;
 the binary and the model must be present on every node, at the same paths) and leaves one shard,
-OUT/part-NNNNN/, in the interchange format (vectors.npy, records.jsonl, store.json). A shard is written under a hidden name and renamed when complete, so a retried or speculative task
-never leaves half a shard, and a re-run of the job skips the shards that are done. Files that cannot be decoded
-are skipped and listed with their reasons in OUT/failures.jsonl; they never fail the job. OUT/_SUCCESS appears
-when every partition is done. Then:
+OUT/part-NNNNN/, in the interchange format (vectors.npy, records.jsonl, store.json). A shard is written under a
+hidden name and renamed when complete, so a retried or speculative task never leaves half a shard, and a re-run
+of the job skips the shards that are done. Files that cannot be decoded are skipped and listed with their reasons
+in OUT/failures.jsonl; they never fail the job. OUT/_SUCCESS appears when every partition is done. Then:
 
     dinosearch import OUT/part-*
 
@@ -188,8 +188,7 @@ class PartitionJob:
             environment.update(OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
             command = [self.binary, "embed", "--model", self.model, "--files-from", listing, "--out", staging,
                        "--decode-threads", threads]
-            run = subprocess.run(command,
-                                 env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            run = subprocess.run(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if run.returncode != 0:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise RuntimeError(f"dinosearch embed failed on partition {index} (exit {run.returncode}): "
