@@ -95,6 +95,7 @@ extension SearchEngine {
         for path in paths where FileStatus(path) == nil {
             throw ImageError(.unreadable, path: path, "no such file or directory")
         }
+        try store.recordIndexedFolders(paths)
         let started = Date()
         var summary = IndexSummary()
         let files = FileWalker(includeHidden: options.includeHidden).files(under: paths, failures: &summary.failed)

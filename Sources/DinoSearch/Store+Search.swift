@@ -105,6 +105,12 @@ extension Store {
         }
     }
 
+    /// Number of the last committed change: it moves whenever an image is added, removed, moved or touched, so a
+    /// result computed over the whole store (a cached clustering) is current exactly while it stays the same.
+    public func changeSequence() throws(StoreError) -> UInt64 {
+        try catalog.environment.read { txn throws(StoreError) in try Catalog.info(txn)?.sequence ?? 0 }
+    }
+
     /// What the store holds and how (`dinosearch stats`).
     public func stats() throws(StoreError) -> StoreStats {
         let images = count

@@ -21,18 +21,27 @@ public func buildApplication(
     let pipeline = ImagePipeline(engine: engine, configuration: configuration, metrics: metrics)
     let maxUpload = configuration.maxUpload
 
+    let thumbnails = Thumbnails(store: engine.store)
+
     let router = Router()
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
+    if configuration.apiKey == nil { router.add(middleware: BrowserGuard(listeningOn: configuration.host)) }
     let system = SystemController<BasicRequestContext>(engine: engine, metrics: metrics)
     system.addOpenRoutes(to: router)
+    if configuration.userInterface { UIRoutes.addRoutes(to: router) }
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(apiKey: configuration.apiKey, readKey: configuration.readKey))
     system.addRoutes(to: v1)
-    ImagesController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
+    ImagesController(
+        pipeline: pipeline, maxUpload: maxUpload, thumbnails: configuration.keepsUploadThumbnails ? thumbnails : nil
+    ).addRoutes(to: v1)
     SearchController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
     EmbedController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
     CurationController(engine: engine, maxUpload: maxUpload).addRoutes(to: v1)
+    FilesController(engine: engine, thumbnails: thumbnails).addRoutes(to: v1)
+    ClusterListingController(engine: engine, jobs: ClusterJobs(store: engine.store)).addRoutes(to: v1)
+    MapsController(pipeline: pipeline, thumbnails: thumbnails, maxUpload: maxUpload).addRoutes(to: v1)
 
     return Application(
         router: router,

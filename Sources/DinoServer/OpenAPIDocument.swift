@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
   "info": {
     "title": "dinosearch",
     "version": "1",
-    "description": "Image retrieval with DINOv2 embeddings over HTTP (`dinosearch serve`). Keys are the backend's own names for images (`user-42/2024/IMG_0012.jpg`): UTF-8, 1 to 1,024 bytes, slashes allowed. Every error is `{\"error\": {\"code\", \"message\"}}` with a real status code. When the server has an API key (DINOSEARCH_API_KEY), every /v1 route needs `Authorization: Bearer KEY`; a read key (DINOSEARCH_READ_KEY) may do everything but PUT and DELETE (403)."
+    "description": "Image retrieval with DINOv2 embeddings over HTTP (`dinosearch serve`). Keys are the backend's own names for images (`user-42/2024/IMG_0012.jpg`): UTF-8, 1 to 1,024 bytes, slashes allowed. Every error is `{\"error\": {\"code\", \"message\"}}` with a real status code. When the server has an API key (DINOSEARCH_API_KEY), every /v1 route needs `Authorization: Bearer KEY`; a read key (DINOSEARCH_READ_KEY) may do everything but PUT and DELETE (403). The web interface (`/`, `/clusters`, `/maps`, `/stats`) is served beside the API unless the server runs with `--no-ui`; it is not part of this document."
   },
   "servers": [
     {
@@ -453,6 +453,510 @@ public enum OpenAPIDocument {
             "$ref": "#/components/responses/Overloaded"
           }
         }
+      },
+      "get": {
+        "operationId": "listClusters",
+        "summary": "Clusters a page at a time, largest first, each with the images nearest its centroid. The k-means runs once in the background and is kept in the store until the store changes.",
+        "parameters": [
+          {
+            "name": "clusters",
+            "in": "query",
+            "required": true,
+            "description": "Number of clusters, as `dinosearch cluster --clusters`.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000000
+            }
+          },
+          {
+            "name": "seed",
+            "in": "query",
+            "required": false,
+            "description": "Seed (default 1): the same seed gives the same clusters.",
+            "schema": {
+              "type": "integer"
+            }
+          },
+          {
+            "name": "iterations",
+            "in": "query",
+            "required": false,
+            "description": "Lloyd iterations (default 20).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            }
+          },
+          {
+            "name": "offset",
+            "in": "query",
+            "required": false,
+            "description": "Skip this many entries (paging).",
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Clusters per page (default 48).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500
+            }
+          },
+          {
+            "name": "sample",
+            "in": "query",
+            "required": false,
+            "description": "Images shown per cluster (default 4).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 16
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of clusters.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ClusterListing"
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "k-means is running in the background (started by this request if it was not); poll again.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Progress"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "503": {
+            "$ref": "#/components/responses/Overloaded"
+          }
+        }
+      }
+    },
+    "/v1/clusters/members": {
+      "get": {
+        "operationId": "clusterMembers",
+        "summary": "One cluster's members a page at a time, nearest the centroid first.",
+        "parameters": [
+          {
+            "name": "clusters",
+            "in": "query",
+            "required": true,
+            "description": "Number of clusters, as `dinosearch cluster --clusters`.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000000
+            }
+          },
+          {
+            "name": "seed",
+            "in": "query",
+            "required": false,
+            "description": "Seed (default 1): the same seed gives the same clusters.",
+            "schema": {
+              "type": "integer"
+            }
+          },
+          {
+            "name": "iterations",
+            "in": "query",
+            "required": false,
+            "description": "Lloyd iterations (default 20).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            }
+          },
+          {
+            "name": "offset",
+            "in": "query",
+            "required": false,
+            "description": "Skip this many entries (paging).",
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          {
+            "name": "cluster",
+            "in": "query",
+            "required": true,
+            "description": "The cluster's number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Members per page (default 60).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of members.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ClusterMembers"
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "k-means is running in the background (started by this request if it was not); poll again.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Progress"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Overloaded"
+          }
+        }
+      }
+    },
+    "/v1/progress": {
+      "get": {
+        "operationId": "progress",
+        "summary": "The whole-store operation the pages started (k-means), and how far it has got.",
+        "responses": {
+          "200": {
+            "description": "Running or idle.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Progress"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
+    "/v1/thumbnails/{key}": {
+      "get": {
+        "operationId": "thumbnail",
+        "summary": "A stored image's thumbnail (JPEG, longer side `size`), upright. Made on demand from the indexed file, or kept from the upload for keys added over HTTP; cached in the store by content hash. `ETag` + `Cache-Control`; `If-None-Match` gets 304.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Key"
+          },
+          {
+            "name": "size",
+            "in": "query",
+            "required": false,
+            "description": "Longer side: 256 (default) or 1024.",
+            "schema": {
+              "type": "integer",
+              "enum": [
+                256,
+                1024
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The thumbnail.",
+            "content": {
+              "image/jpeg": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "304": {
+            "description": "Not modified (the `ETag` sent in `If-None-Match` is current)."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "422": {
+            "$ref": "#/components/responses/UndecodableImage"
+          }
+        }
+      }
+    },
+    "/v1/originals/{key}": {
+      "get": {
+        "operationId": "original",
+        "summary": "The indexed file of a stored image, only from a path the catalog holds that lies inside a folder `dinosearch index` was given once links are resolved; never any other file. Content type from the bytes.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Key"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The file's bytes.",
+            "content": {
+              "image/*": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          }
+        }
+      }
+    },
+    "/v1/maps/{key}": {
+      "get": {
+        "operationId": "storedMap",
+        "summary": "The PCA map of a stored image's patch features (the DINOv2 paper's Fig. 1), fitted on the image alone.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Key"
+          },
+          {
+            "name": "resolution",
+            "in": "query",
+            "required": false,
+            "description": "Short side of the model's input (default 448).",
+            "schema": {
+              "type": "integer",
+              "minimum": 14,
+              "maximum": 1344
+            }
+          },
+          {
+            "name": "threshold",
+            "in": "query",
+            "required": false,
+            "description": "Foreground: first-component score above this (default 0).",
+            "schema": {
+              "type": "number"
+            }
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "`png` (default): the map at the model's input size; `npy`: the patch tokens, rows × columns × D float32.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "png",
+                "npy"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The map (headers `X-Patch-Grid: COLUMNSxROWS`, `X-Foreground` for PNG) or the tokens.",
+            "content": {
+              "image/png": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "503": {
+            "$ref": "#/components/responses/Overloaded"
+          }
+        }
+      }
+    },
+    "/v1/maps": {
+      "post": {
+        "operationId": "uploadMap",
+        "summary": "The PCA map of an uploaded image's patch features.",
+        "parameters": [
+          {
+            "name": "resolution",
+            "in": "query",
+            "required": false,
+            "description": "Short side of the model's input (default 448).",
+            "schema": {
+              "type": "integer",
+              "minimum": 14,
+              "maximum": 1344
+            }
+          },
+          {
+            "name": "threshold",
+            "in": "query",
+            "required": false,
+            "description": "Foreground: first-component score above this (default 0).",
+            "schema": {
+              "type": "number"
+            }
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "`png` (default): the map at the model's input size; `npy`: the patch tokens, rows × columns × D float32.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "png",
+                "npy"
+              ]
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "image/*": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            },
+            "application/octet-stream": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The map (headers `X-Patch-Grid: COLUMNSxROWS`, `X-Foreground` for PNG) or the tokens.",
+            "content": {
+              "image/png": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/UndecodableImage"
+          },
+          "503": {
+            "$ref": "#/components/responses/Overloaded"
+          }
+        }
       }
     }
   },
@@ -539,7 +1043,7 @@ public enum OpenAPIDocument {
         }
       },
       "Forbidden": {
-        "description": "The read key cannot add or remove images (code `forbidden`).",
+        "description": "Not allowed (code `forbidden`): the read key cannot add or remove images; a file outside the indexed folders is never served; without an API key, a request whose `Host` is not this server's address or a cross-origin `Origin` on a method other than GET is refused.",
         "content": {
           "application/json": {
             "schema": {
@@ -622,6 +1126,16 @@ public enum OpenAPIDocument {
             }
           }
         }
+      },
+      "Gone": {
+        "description": "The stored image's file is gone or changed since it was indexed (code `file_unavailable`); the page shows a placeholder with this message.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
       }
     },
     "schemas": {
@@ -665,13 +1179,40 @@ public enum OpenAPIDocument {
           },
           "layout": {
             "type": "string"
+          },
+          "store": {
+            "type": "string",
+            "description": "The store's directory."
+          },
+          "name": {
+            "type": "string",
+            "description": "The store directory's name, for a page's header."
+          },
+          "indexed_vectors": {
+            "type": "integer"
+          },
+          "catalog_bytes": {
+            "type": "integer"
+          },
+          "index_bytes": {
+            "type": "integer"
+          },
+          "rebuild_advised": {
+            "type": "boolean",
+            "description": "The collection outgrew its index layout: `dinosearch rebuild` would help."
           }
         },
         "required": [
           "images",
           "model",
           "dimension",
-          "layout"
+          "layout",
+          "store",
+          "name",
+          "indexed_vectors",
+          "catalog_bytes",
+          "index_bytes",
+          "rebuild_advised"
         ]
       },
       "Added": {
@@ -797,13 +1338,27 @@ public enum OpenAPIDocument {
           },
           "id": {
             "type": "integer"
+          },
+          "width": {
+            "type": "integer",
+            "description": "Pixel width of the image as a viewer shows it."
+          },
+          "height": {
+            "type": "integer"
+          },
+          "bytes": {
+            "type": "integer",
+            "description": "Size of the file (or upload) in bytes."
           }
         },
         "required": [
           "rank",
           "score",
           "key",
-          "id"
+          "id",
+          "width",
+          "height",
+          "bytes"
         ]
       },
       "SearchAnswer": {
@@ -1068,6 +1623,210 @@ public enum OpenAPIDocument {
           "images",
           "objective",
           "clusters"
+        ]
+      },
+      "ImageSummary": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "key": {
+            "type": "string"
+          },
+          "id": {
+            "type": "integer"
+          },
+          "score": {
+            "type": "number",
+            "description": "Cosine to the cluster's centroid."
+          },
+          "width": {
+            "type": "integer"
+          },
+          "height": {
+            "type": "integer"
+          },
+          "bytes": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "key",
+          "id",
+          "score",
+          "width",
+          "height",
+          "bytes"
+        ]
+      },
+      "ClusterCard": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "cluster": {
+            "type": "integer"
+          },
+          "size": {
+            "type": "integer"
+          },
+          "mean_score": {
+            "type": "number",
+            "description": "Mean cosine of the members to the centroid."
+          },
+          "images": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ImageSummary"
+            },
+            "description": "The members nearest the centroid (`sample` of them)."
+          }
+        },
+        "required": [
+          "cluster",
+          "size",
+          "mean_score",
+          "images"
+        ]
+      },
+      "ClusterListing": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "ready"
+            ]
+          },
+          "images": {
+            "type": "integer"
+          },
+          "clusters": {
+            "type": "integer"
+          },
+          "objective": {
+            "type": "number"
+          },
+          "offset": {
+            "type": "integer"
+          },
+          "cards": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ClusterCard"
+            },
+            "description": "Clusters, largest first, from `offset`."
+          }
+        },
+        "required": [
+          "status",
+          "images",
+          "clusters",
+          "objective",
+          "offset",
+          "cards"
+        ]
+      },
+      "ClusterMembers": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "ready"
+            ]
+          },
+          "cluster": {
+            "type": "integer"
+          },
+          "size": {
+            "type": "integer"
+          },
+          "mean_score": {
+            "type": "number"
+          },
+          "offset": {
+            "type": "integer"
+          },
+          "members": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ImageSummary"
+            },
+            "description": "Members nearest the centroid first, from `offset`."
+          }
+        },
+        "required": [
+          "status",
+          "cluster",
+          "size",
+          "mean_score",
+          "offset",
+          "members"
+        ]
+      },
+      "ProgressDetail": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "operation": {
+            "type": "string",
+            "enum": [
+              "clusters"
+            ]
+          },
+          "clusters": {
+            "type": "integer"
+          },
+          "stage": {
+            "type": "string",
+            "enum": [
+              "sampling",
+              "assigning",
+              "neighbors"
+            ]
+          },
+          "done": {
+            "type": "integer"
+          },
+          "total": {
+            "type": "integer"
+          },
+          "elapsed": {
+            "type": "number",
+            "description": "Seconds since the stage started."
+          },
+          "remaining": {
+            "type": "number",
+            "description": "Seconds left at the rate so far (absent before anything is done)."
+          }
+        },
+        "required": [
+          "operation",
+          "clusters",
+          "stage",
+          "done",
+          "total",
+          "elapsed"
+        ]
+      },
+      "Progress": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "running",
+              "idle"
+            ]
+          },
+          "progress": {
+            "$ref": "#/components/schemas/ProgressDetail"
+          }
+        },
+        "required": [
+          "status"
         ]
       }
     }

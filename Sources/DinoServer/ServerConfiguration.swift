@@ -18,6 +18,11 @@ public struct ServerConfiguration: Sendable {
     public var queueLimit = 64
     /// Most images the encoder runs in one forward pass (waiting images are batched together).
     public var maxBatch = 8
+    /// Serve the web interface at `/` (`--no-ui`: the API alone).
+    public var userInterface = true
+    /// Keep thumbnails of images added over HTTP, made from the upload's bytes (`--no-thumbnails`: none; their
+    /// thumbnails then show as placeholders, since no file stands behind such keys).
+    public var keepsUploadThumbnails = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 7878, maxUpload: Int = 64 << 20, apiKey: String? = nil,

@@ -15,6 +15,9 @@ struct Serve: AsyncParsableCommand {
             accepting, finishes the requests in flight, saves the index and exits 0; an answered upload is on disk \
             even if the process is killed. --json prints {"url", "port"} on stdout once the server listens (for \
             scripts that start it with --port 0).
+
+            The web interface (search by dropping a photo, clusters, patch maps, stats) is at the printed address; \
+            --open opens it in the default browser. It loads nothing from any other site.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -31,6 +34,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Images admitted beyond those in work before requests get 503.", valueName: "n"))
     var queue = 64
+
+    @Flag(help: "Open the web interface in the default browser once the server listens.")
+    var open = false
+
+    @Flag(name: .customLong("no-ui"), help: "Serve the JSON API alone, without the web interface at /.")
+    var noUI = false
+
+    @Flag(help: "Keep no thumbnails of images added over HTTP (they then show as placeholders in the page).")
+    var noThumbnails = false
 
     func validate() throws {
         guard Self.bytes(maxUpload) != nil else {
@@ -49,6 +61,9 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, maxUpload: Self.bytes(maxUpload)!,
             apiKey: environment["DINOSEARCH_API_KEY"], readKey: environment["DINOSEARCH_READ_KEY"])
         configuration.queueLimit = queue
+        configuration.userInterface = !noUI
+        configuration.keepsUploadThumbnails = !noThumbnails
+        let open = open && !noUI
         let json = options.json
         let shownHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         do {
@@ -59,6 +74,8 @@ struct Serve: AsyncParsableCommand {
             let app = try buildApplication(engine: engine, configuration: configuration, logger: logger) { port in
                 let url = "http://\(shownHost):\(port)"
                 warn("serving \(engine.store.directory) (\(images) images) on \(url)")
+                if !noUI { warn("web interface: \(url)/") }
+                if open { Self.openBrowser(on: "\(url)/") }
                 if json {
                     struct Listening: Encodable { var url: String; var port: Int }
                     let encoder = JSONEncoder()
@@ -72,6 +89,25 @@ struct Serve: AsyncParsableCommand {
             throw fail(error)
         }
         warn("stopped")
+    }
+
+    /// Opens `url` in the person's default browser (`xdg-open`, or `open` on macOS); a failure is only reported.
+    static func openBrowser(on url: String) {
+        #if os(macOS)
+        let opener = "/usr/bin/open"
+        #else
+        let opener = "/usr/bin/xdg-open"
+        #endif
+        guard FileManager.default.isExecutableFile(atPath: opener) else {
+            warn("cannot open a browser (\(opener) is missing): open \(url) yourself")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: opener)
+        process.arguments = [url]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { warn("cannot open a browser (\(error)): open \(url) yourself") }
     }
 
     /// Bytes in a size such as `64MiB`, `500KB`, `2G` or `1048576`.

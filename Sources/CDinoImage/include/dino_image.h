@@ -103,4 +103,9 @@ void dino_image_free(dino_image *image);
 int dino_encode_png(const uint8_t *rgb, int32_t width, int32_t height, uint8_t **out, size_t *out_length,
                     char *message, size_t message_size);
 
+/// Encodes 8-bit RGB (rows packed) as a baseline 4:2:0 JPEG of `quality` (1...100) in memory, as
+/// `dino_encode_png` does: `*out` is malloc'd (release with free). Returns 0, or -1 with the reason in `message`.
+int dino_encode_jpeg(const uint8_t *rgb, int32_t width, int32_t height, int32_t quality, uint8_t **out,
+                     size_t *out_length, char *message, size_t message_size);
+
 #endif

@@ -205,10 +205,14 @@ public final class NumpyWriter {
 
     /// Writes a whole float32 array of `shape` (C order) as a `.npy` file, whole or not at all.
     public static func write(_ values: [Float], shape: [Int], to path: String) throws(StoreError) {
-        precondition(values.count == shape.reduce(1, *), "values do not fill the shape")
         let file = try BufferedFile(path: path)  // an unfinished file removes its temporary name
-        try file.write(header(shape: shape))
-        try file.write(values.map(\.bitPattern.littleEndian).withUnsafeBytes { Array($0) })
+        try file.write(encode(values, shape: shape))
         try file.finish()
+    }
+
+    /// The bytes of a `.npy` file holding a float32 array of `shape` (C order).
+    public static func encode(_ values: [Float], shape: [Int]) -> [UInt8] {
+        precondition(values.count == shape.reduce(1, *), "values do not fill the shape")
+        return header(shape: shape) + values.map(\.bitPattern.littleEndian).withUnsafeBytes { Array($0) }
     }
 }

@@ -25,4 +25,19 @@ extension SearchEngine {
             return (try encoder.patchFeatures(image), image)
         }
     }
+
+    /// The same for an image held in memory (an upload); errors name it `name`.
+    public func patchFeatures(_ bytes: [UInt8], name: String, resolution: Int = 448) async throws -> (tokens: PatchTokens, image: DenseImage) {
+        let dense = DensePreprocessing(
+            resolution: resolution, patchSize: encoder.architecture.patchSize, fullSizeDecode: preprocessing.fullSizeDecode)
+        return try await offload { [encoder] in
+            let image: DenseImage
+            do {
+                image = try dense.load(bytes)
+            } catch let error as ImageError {
+                throw error.at(name)
+            }
+            return (try encoder.patchFeatures(image), image)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import DinoImage
 import DinoSearch
 import Foundation
 import Hummingbird
@@ -6,6 +7,8 @@ import Hummingbird
 struct ImagesController<Context: RequestContext> {
     let pipeline: ImagePipeline
     let maxUpload: Int
+    /// Where thumbnails of uploads are kept; nil keeps none.
+    let thumbnails: Thumbnails?
     var engine: SearchEngine { pipeline.engine }
 
     struct Added: Encodable { var id: UInt64; var key: String; var width: Int; var height: Int }
@@ -21,11 +24,18 @@ struct ImagesController<Context: RequestContext> {
     func addRoutes(to group: RouterGroup<Context>) {
         group.put("images/**") { request, _ in
             let key = try ImageKey(request)
-            let (size, image) = try await pipeline.admitted {
+            let (bytes, image) = try await pipeline.admitted {
                 let bytes = try await RequestBody.image(request, limit: maxUpload)
-                return (bytes.count, try await pipeline.embed(bytes, name: key.value, hashing: true))
+                return (bytes, try await pipeline.embed(bytes, name: key.value, hashing: true))
             }
-            let id = try await pipeline.add(image, size: size, key: key.value)
+            let id = try await pipeline.add(image, size: bytes.count, key: key.value)
+            if let thumbnails, let hash = image.contentHash {
+                // No file stands behind an uploaded key: its pictures are made now or never.
+                try? await offload {
+                    let largest = Thumbnails.sizes.max()!
+                    thumbnails.keep(try ImageDecoder(minimumShortSide: largest).decode(bytes), contentHash: hash)
+                }
+            }
             return try jsonResponse(Added(id: id, key: key.value, width: image.width, height: image.height))
         }
         group.get("images/**") { request, _ in
@@ -47,16 +57,16 @@ struct ImagesController<Context: RequestContext> {
     }
 }
 
-/// An image's key: the rest of the path after `/v1/images/`, percent-decoded (so a key may hold `/` as itself
-/// or as `%2F`), valid UTF-8, 1 to 1,024 bytes, without NUL.
+/// An image's key: the rest of the path after `/v1/images/` (or another route's prefix), percent-decoded (so a key
+/// may hold `/` as itself or as `%2F`), valid UTF-8, 1 to 1,024 bytes, without NUL.
 struct ImageKey {
     static let maxBytes = 1024
     let value: String
 
-    init(_ request: Request) throws {
+    init(_ request: Request, after prefix: String = "/v1/images/") throws {
         let path = request.uri.path
-        guard path.hasPrefix("/v1/images/") else { throw APIError.badRequest("no image key in the path") }
-        let raw = path.dropFirst("/v1/images/".count)
+        guard path.hasPrefix(prefix) else { throw APIError.badRequest("no image key in the path") }
+        let raw = path.dropFirst(prefix.count)
         guard let key = String(raw).removingPercentEncoding else {
             throw APIError.badRequest("the image key is not valid percent-encoded UTF-8")
         }

@@ -17,7 +17,11 @@ struct SearchController<Context: RequestContext> {
         enum CodingKeys: String, CodingKey { case key, vector, k, minScore = "min_score", prefix }
     }
 
-    struct Hit: Encodable { var rank: Int; var score: Float; var key: String; var id: UInt64 }
+    struct Hit: Encodable {
+        var rank: Int, score: Float, key: String, id: UInt64
+        /// What a person sees beside the picture: its pixel size and its file's (or upload's) size in bytes.
+        var width: Int, height: Int, bytes: Int64
+    }
     struct Answer: Encodable {
         var results: [Hit]
         var tookMs: Double
@@ -50,7 +54,10 @@ struct SearchController<Context: RequestContext> {
             let results = try await offload { [k, minScore, prefix] in
                 try engine.search(vector: vector, k: k, minimumScore: minScore, prefix: prefix)
             }
-            let hits = results.enumerated().map { Hit(rank: $0 + 1, score: $1.score, key: $1.record.path, id: $1.id) }
+            let hits = results.enumerated().map { rank, hit in
+                Hit(rank: rank + 1, score: hit.score, key: hit.record.path, id: hit.id, width: hit.record.width,
+                    height: hit.record.height, bytes: hit.record.fileSize)
+            }
             let took = ContinuousClock.now - start
             return try jsonResponse(Answer(results: hits, tookMs: Double(took.nanoseconds) / 1e6))
         }

@@ -1,4 +1,5 @@
 import DinoSearch
+import Foundation
 import Hummingbird
 
 /// Routes about the server itself: liveness, store statistics, metrics and the API's own description.
@@ -11,6 +12,17 @@ struct SystemController<Context: RequestContext> {
         var model: String
         var dimension: Int
         var layout: String
+        /// The store's directory and a short name for it (its folder's name) for a page's header.
+        var store: String
+        var name: String
+        var indexedVectors: Int
+        var catalogBytes: Int64
+        var indexBytes: Int64
+        var rebuildAdvised: Bool
+        enum CodingKeys: String, CodingKey {
+            case images, model, dimension, layout, store, name, indexedVectors = "indexed_vectors"
+            case catalogBytes = "catalog_bytes", indexBytes = "index_bytes", rebuildAdvised = "rebuild_advised"
+        }
     }
 
     /// Routes outside `/v1`: no authentication.
@@ -31,8 +43,11 @@ struct SystemController<Context: RequestContext> {
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("stats") { _, _ in
             let stats = try await offload { try engine.store.stats() }
-            return try jsonResponse(Stats(images: stats.images, model: stats.model, dimension: stats.dimension,
-                                          layout: stats.layout))
+            let directory = engine.store.directory
+            return try jsonResponse(Stats(
+                images: stats.images, model: stats.model, dimension: stats.dimension, layout: stats.layout,
+                store: directory, name: (directory as NSString).lastPathComponent, indexedVectors: stats.indexedVectors,
+                catalogBytes: stats.catalogBytes, indexBytes: stats.indexBytes, rebuildAdvised: stats.rebuildAdvised))
         }
     }
 }
