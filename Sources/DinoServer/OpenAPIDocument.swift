@@ -650,9 +650,6 @@ public enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
           "503": {
             "$ref": "#/components/responses/Overloaded"
           }
@@ -731,9 +728,6 @@ public enum OpenAPIDocument {
           },
           "410": {
             "$ref": "#/components/responses/Gone"
-          },
-          "422": {
-            "$ref": "#/components/responses/UndecodableImage"
           }
         }
       }

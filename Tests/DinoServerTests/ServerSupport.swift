@@ -71,3 +71,34 @@ extension JSON {
     var results: [JSON] { self["results"] as? [JSON] ?? [] }
     var resultKeys: [String] { results.compactMap { $0["key"] as? String } }
 }
+
+/// A folder of indexed photos for the routes that read files back (thumbnails, originals, maps), with the two
+/// ways a file can become unreadable after indexing: `gone` was deleted, `escape` became a symbolic link to the
+/// same bytes outside the folder.
+struct IndexedPhotos {
+    let folder: String
+    var kept: String { folder + "/Aqua.jpg" }
+    var other: String { folder + "/Garden.jpg" }
+    var gone: String { folder + "/LadyBird.jpg" }
+    var escape: String { folder + "/YellowFlower.jpg" }
+
+    init(_ directory: TemporaryDirectory, engine: SearchEngine) throws {
+        folder = directory.path + "/photos"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["Aqua", "Garden", "LadyBird", "YellowFlower"] {
+            try fm.copyItem(atPath: "\(Fixture.photos)/\(name).jpg", toPath: "\(folder)/\(name).jpg")
+        }
+        let summary = try engine.index([folder])
+        precondition(summary.added == 4 && summary.failed.isEmpty, "fixture photos did not index")
+        try fm.removeItem(atPath: gone)
+        let outside = directory.path + "/outside.jpg"
+        try fm.moveItem(atPath: escape, toPath: outside)  // rename keeps size and modification time
+        try fm.createSymbolicLink(atPath: escape, withDestinationPath: outside)
+    }
+
+    /// The route path for a stored file's key (every `/` as `%2F`, as the page sends it).
+    static func encoded(_ key: String) -> String {
+        key.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))!
+    }
+}

@@ -23,6 +23,10 @@ public final class Thumbnails: Sendable {
     /// The folder holding them.
     public let directory: String
     private let inFlight = Mutex<[String: Task<[UInt8], any Error>]>([:])
+    private let madeCount = Atomic<Int>(0)
+
+    /// Thumbnails decoded from a file since this object was made (cache hits and waits on one in progress excluded).
+    public var made: Int { madeCount.load(ordering: .relaxed) }
 
     public init(store: Store) {
         self.store = store
@@ -45,10 +49,13 @@ public final class Thumbnails: Sendable {
         case .failure(let problem): throw problem
         }
         let slot = "\(hash.isEmpty ? "id\(record.id)" : hash)/\(size)"
-        let task = inFlight.withLock { tasks in
+        let task = inFlight.withLock { tasks -> Task<[UInt8], any Error>? in
             if let running = tasks[slot] { return running }
+            // Made and saved by a request that finished between the look above and this one.
+            if !hash.isEmpty && FileManager.default.fileExists(atPath: self.path(hash, size)) { return nil }
             let task = Task { [self] in
                 try await offload { [self] () throws -> [UInt8] in
+                    madeCount.add(1, ordering: .relaxed)
                     let decoded = try Self.decoder(for: record, longSide: size).decode(contentsOf: path)
                     let jpeg = try Self.encode(decoded.image, longSide: size)
                     if !hash.isEmpty { save(jpeg, hash: hash, size: size) }
@@ -57,6 +64,10 @@ public final class Thumbnails: Sendable {
             }
             tasks[slot] = task
             return task
+        }
+        guard let task else {
+            guard let saved = kept(contentHash: hash, size: size) else { throw IndexedFileProblem.gone }
+            return Thumbnail(jpeg: saved, etag: etag)
         }
         defer { _ = inFlight.withLock { $0.removeValue(forKey: slot) } }
         return Thumbnail(jpeg: try await task.value, etag: etag)
