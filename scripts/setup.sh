@@ -2,9 +2,10 @@
 # Installs the Debian packages dinosearch builds against, only those that are missing, then chooses the Faiss to
 # link (scripts/faiss.sh: built for AVX2 from Debian's source where the CPU has it, cached outside the repo).
 # Idempotent: a second run installs and builds nothing and exits 0.
-# --examples: also what the Spark job and the Milvus loader (examples/spark, examples/milvus) and their tests need:
-# Java 17 and Python's venv from Debian, and a virtual environment with examples/requirements.txt (PySpark,
-# pymilvus, milvus-lite from PyPI) at $DINOSEARCH_PYTHON_ENV, by default ~/.cache/dinosearch/python-examples.
+# --examples: also what the Spark job and the Milvus loader (examples/spark, examples/milvus) and the browser tests
+# of the web interface (Tests/Browser) need: Java 17, Python's venv, Chromium and chromium-driver from Debian, and
+# a virtual environment with examples/requirements.txt (PySpark, pymilvus, milvus-lite, Selenium, axe-core from
+# PyPI) at $DINOSEARCH_PYTHON_ENV, by default ~/.cache/dinosearch/python-examples.
 set -euo pipefail
 examples=false
 if [ "${1:-}" = --examples ]; then examples=true; fi
@@ -28,7 +29,8 @@ packages=(
   libcurl4           # HTTP for `dinosearch model download` (Foundation's URLSession uses it)
 )
 if $examples; then
-  packages+=(openjdk-17-jre-headless python3-venv)
+  # Java for Spark; Chromium and its WebDriver for the web interface's browser tests (Tests/Browser).
+  packages+=(openjdk-17-jre-headless python3-venv chromium chromium-driver fonts-dejavu-core)
 fi
 
 missing=()

@@ -8,14 +8,15 @@ extension Store {
         try catalog.environment.read { txn throws(StoreError) in try Self.folders(txn) }
     }
 
-    /// Adds folders to `indexedFolders()` (those already there are kept once).
+    /// Adds folders to `indexedFolders()` (those already there, or inside one there, are not added again).
     public func recordIndexedFolders(_ paths: [String]) throws(StoreError) {
         try requireWritable()
         let standardised = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         try writer.withLock { (_) throws(StoreError) in
             try catalog.environment.write { txn throws(StoreError) in
                 var folders = try Self.folders(txn)
-                let added = standardised.filter { !folders.contains($0) }
+                // A file or folder inside one already recorded adds nothing (a restored file is indexed on its own).
+                let added = standardised.filter { path in !folders.contains { Store.isInside(path, $0) } }
                 guard !added.isEmpty else { return }
                 folders += added
                 try txn.put("info", Data("folders".utf8), try! JSONEncoder().encode(folders))
@@ -32,10 +33,10 @@ extension Store {
         guard let resolved = Self.resolved(record.path) else { return .failure(.gone) }
         let inside = folders.contains { folder in
             guard let root = Self.resolved(folder) else { return false }
-            return resolved == root || resolved.hasPrefix(root == "/" ? "/" : root + "/")
+            return Store.isInside(resolved, root)
         }
         guard inside else {
-            let named = folders.contains { record.path == $0 || record.path.hasPrefix($0 == "/" ? "/" : $0 + "/") }
+            let named = folders.contains { Store.isInside(record.path, $0) }
             return .failure(named ? .outsideIndexedFolders : .notAFile)
         }
         guard let status = FileStatus(resolved), status.isRegular else { return .failure(.gone) }

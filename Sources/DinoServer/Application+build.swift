@@ -27,7 +27,7 @@ public func buildApplication(
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     if configuration.apiKey == nil { router.add(middleware: BrowserGuard(listeningOn: configuration.host)) }
-    let system = SystemController<BasicRequestContext>(engine: engine, metrics: metrics)
+    let system = SystemController<BasicRequestContext>(engine: engine, metrics: metrics, thumbnails: thumbnails)
     system.addOpenRoutes(to: router)
     if configuration.userInterface { UIRoutes.addRoutes(to: router) }
 

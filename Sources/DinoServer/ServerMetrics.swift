@@ -17,6 +17,8 @@ final class ServerMetrics: Sendable {
     let rejected: Counter
     /// Images per group commit.
     let commitBatch: ValueHistogram
+    /// Thumbnails decoded from files since the server started (cache hits excluded), set when metrics are read.
+    let thumbnailsMade: Gauge
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -32,6 +34,8 @@ final class ServerMetrics: Sendable {
 
     init() {
         images = registry.makeGauge(descriptor: Self.name("images", "count", "Images in the store."))
+        thumbnailsMade = registry.makeGauge(
+            descriptor: Self.name("thumbnails_made", "count", "Thumbnails decoded from files since the server started."))
         queueDepth = registry.makeGauge(
             descriptor: Self.name("inference_queue_depth", "images", "Images admitted and not yet embedded."))
         embedded = registry.makeCounter(descriptor: Self.name("embedded_images", "total", "Images through the encoder."))

@@ -13,7 +13,7 @@ struct Dinosearch: AsyncParsableCommand {
         version: version,
         subcommands: [
             Index.self, Query.self, Duplicates.self, Retrieve.self, Cluster.self, Embed.self, Export.self, Import.self, Stats.self,
-            Patches.self, Serve.self, Remove.self, Rebuild.self, Model.self,
+            Patches.self, Serve.self, Remove.self, Restore.self, Rebuild.self, Model.self,
         ])
 
     /// ArgumentParser's own entry point, except that bad usage exits 2 (the documented contract) rather than

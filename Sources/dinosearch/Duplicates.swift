@@ -10,7 +10,13 @@ struct Duplicates: AsyncParsableCommand {
             connected groups reported with one image to keep (under a --keep-in folder first, then the most pixels, \
             the largest file, the oldest, the path). Byte-identical files are always one group. \
             --against PATH... instead lists stored images that duplicate those images (files, folders, or another \
-            store's directory). Reads only: no file is ever deleted, moved or changed.
+            store's directory). Reads only, unless --quarantine: no file is ever deleted or changed.
+
+            --quarantine moves every image that is not kept into a quarantine folder (--quarantine-folder, default \
+            STORE/quarantine), keeping its path below the folder it was indexed from, and forgets it in the store; \
+            a journal there (journal.jsonl) records each move before it happens, and `dinosearch restore` puts files \
+            back. Files under a --keep-in folder, files changed since they were indexed and symbolic links are never \
+            moved (reported as skipped). --dry-run prints the plan and moves nothing.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -41,15 +47,28 @@ struct Duplicates: AsyncParsableCommand {
         "Report stored images that duplicate these images, folders or store directories.", valueName: "path"))
     var against: [String] = []
 
+    @Flag(help: "Move the images that are not kept into the quarantine folder and forget them in the store.")
+    var quarantine = false
+
+    @Option(help: ArgumentHelp("The quarantine folder (default: STORE/quarantine).", valueName: "dir"))
+    var quarantineFolder: String?
+
+    @Flag(help: "With --quarantine: print what would move, and move nothing.")
+    var dryRun = false
+
     func validate() throws {
         guard (-1...1).contains(threshold) else { throw ValidationError("'--threshold' must be between -1 and 1") }
         guard neighbors >= 1 else { throw ValidationError("'--neighbors' must be at least 1") }
         if let nprobe, nprobe < 1 { throw ValidationError("'--nprobe' must be at least 1") }
         if nul && !redundant { throw ValidationError("'-0' goes with '--redundant'") }
         if redundant && options.json { throw ValidationError("'--redundant' and '--json' are mutually exclusive") }
-        if !against.isEmpty && (redundant || !keepIn.isEmpty) {
-            throw ValidationError("'--against' lists matches: '--redundant' and '--keep-in' do not apply")
+        if !against.isEmpty && (redundant || !keepIn.isEmpty || quarantine) {
+            throw ValidationError("'--against' lists matches: '--redundant', '--keep-in' and '--quarantine' do not apply")
         }
+        if (dryRun || quarantineFolder != nil) && !quarantine {
+            throw ValidationError("'--dry-run' and '--quarantine-folder' go with '--quarantine'")
+        }
+        if quarantine && redundant { throw ValidationError("'--quarantine' and '--redundant' are mutually exclusive") }
     }
 
     struct Kept: Encodable { var path: String; var id: UInt64; var width: Int; var height: Int }
@@ -63,8 +82,9 @@ struct Duplicates: AsyncParsableCommand {
         if !against.isEmpty { return try await runAgainst() }
         let bar = CurationProgressLine()
         let report: DuplicateReport
+        let store: Store
         do {
-            let store = try Store(at: options.storeDirectory, mode: .readOnly)
+            store = try Store(at: options.storeDirectory, mode: quarantine && !dryRun ? .readWrite : .readOnly)
             let parameters = DuplicateParameters(threshold: threshold, neighbors: neighbors, keepIn: keepIn, nprobe: nprobe)
             report = try await cancellingOnInterrupt { try await store.duplicates(parameters, progress: bar.update) }
             bar.finish()
@@ -72,6 +92,7 @@ struct Duplicates: AsyncParsableCommand {
             bar.finish()
             throw fail(error)
         }
+        if quarantine { return try moveToQuarantine(report, store: store) }
         if redundant {
             for path in report.redundant { FileHandle.standardOutput.write(Data((path + (nul ? "\0" : "\n")).utf8)) }
         } else if options.json {
@@ -88,6 +109,29 @@ struct Duplicates: AsyncParsableCommand {
         }
         let redundantCount = report.groups.reduce(0) { $0 + $1.duplicates.count }
         warn("\(report.images) images, \(report.groups.count) groups of near-duplicates, \(redundantCount) not kept")
+    }
+
+    /// Applies the keep rule: every image of every group but the kept one goes to the quarantine.
+    func moveToQuarantine(_ report: DuplicateReport, store: Store) throws {
+        let folder = quarantineFolder ?? store.defaultQuarantineFolder
+        let requests = report.groups.flatMap { group in
+            group.duplicates.map { QuarantineRequest(path: $0.record.path, kept: group.keep.path) }
+        }
+        let done: QuarantineReport
+        do {
+            done = try store.quarantine(requests, into: folder, protecting: keepIn, dryRun: dryRun)
+            if !dryRun { try store.flush() }
+        } catch {
+            throw fail(error)
+        }
+        if options.json { return printJSON(done) }
+        let verb = dryRun ? "would move" : "moved"
+        for moved in done.moved {
+            print("\(verb)  \(moved.path)  →  \(moved.to ?? "(forgotten: added over HTTP)")  (kept: \(moved.kept ?? "-"))")
+        }
+        for skipped in done.skipped { print("skipped  \(skipped.path): \(skipped.reason)") }
+        warn("\(report.groups.count) groups: \(done.moved.count) \(dryRun ? "would be moved" : "moved to \(folder)"), "
+             + "\(done.skipped.count) skipped" + (dryRun ? "" : "; `dinosearch restore --quarantine \(folder)` puts them back"))
     }
 
     func runAgainst() async throws {

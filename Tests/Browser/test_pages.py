@@ -194,6 +194,9 @@ class PageTests(unittest.TestCase):
         width = self.driver.execute_script("return arguments[0].naturalWidth", map_image)
         self.assertEqual(width % 14, 0)  # drawn at the model's input size: whole patches
         self.assertTrue(self.all("download-png")[0].get_attribute("href").startswith("blob:"))
+        pictures = self.wait(lambda d: d.execute_script(
+            "const i = [...document.querySelectorAll('main figure img')]; return i.length === 4 && i.every((x) => x.complete && x.naturalWidth > 0)"))
+        self.assertTrue(pictures)  # the photo (twice: beside the map and under it) and the map (twice)
         self.screenshot("maps")
 
     def test_stats_page_shows_the_count(self):

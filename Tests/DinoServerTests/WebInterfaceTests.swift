@@ -127,8 +127,15 @@ import Testing
         let engine = try Fixture.engine(dir)
         try await Fixture.app(engine).test(.router) { client in
             #expect(try await client.put("user/1.jpg", try Fixture.photo("LadyBird")).status == .ok)
-            let small = try await client.execute(uri: "/v1/thumbnails/user/1.jpg", method: .get)
+            // Made after the answer, on a background queue.
+            var small = try await client.execute(uri: "/v1/thumbnails/user/1.jpg", method: .get)
+            for _ in 0..<600 where small.status != .ok {
+                try await Task.sleep(for: .milliseconds(50))
+                small = try await client.execute(uri: "/v1/thumbnails/user/1.jpg", method: .get)
+            }
             #expect(small.status == .ok)
+            let large = try await client.execute(uri: "/v1/thumbnails/user/1.jpg?size=1024", method: .get)
+            #expect(try ImageDecoder().decode(Array(large.body.readableBytesView)).width == 1024)
             #expect(try ImageDecoder().decode(Array(small.body.readableBytesView)).width == 256)
             let map = try await client.execute(uri: "/v1/maps/user/1.jpg?resolution=112&format=npy", method: .get)
             #expect(map.status == .ok)
@@ -140,6 +147,7 @@ import Testing
         none.keepsUploadThumbnails = false
         try await Fixture.app(engine, none).test(.router) { client in
             #expect(try await client.put("user/2.jpg", try Fixture.photo("Aqua")).status == .ok)
+            try await Task.sleep(for: .seconds(1))  // time enough for a background thumbnail, were one made
             let missing = try await client.execute(uri: "/v1/thumbnails/user/2.jpg", method: .get)
             #expect(missing.status == .notFound && missing.errorCode == "file_unavailable")
         }

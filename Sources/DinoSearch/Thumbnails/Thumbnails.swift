@@ -73,10 +73,16 @@ public final class Thumbnails: Sendable {
         return Thumbnail(jpeg: try await task.value, etag: etag)
     }
 
-    /// Makes and keeps every size of thumbnail for an image that arrives as bytes (an HTTP upload): nothing of it
-    /// can be read back later. Errors are swallowed: a missing thumbnail shows as a placeholder, not a failed upload.
-    public func keep(_ decoded: DecodedImage, contentHash: String) {
-        guard !contentHash.isEmpty else { return }
+    /// Makes and keeps every size of thumbnail for an image that arrives as bytes (an HTTP upload of `width` ×
+    /// `height` pixels as shown): nothing of it can be read back later. Errors are swallowed: a missing thumbnail
+    /// shows as a placeholder, not a failed upload.
+    public func keep(_ bytes: [UInt8], width: Int, height: Int, contentHash: String) {
+        guard !contentHash.isEmpty,
+              Self.sizes.contains(where: { !FileManager.default.fileExists(atPath: path(contentHash, $0)) })
+        else { return }
+        let shape = ImageRecord(id: 0, path: "", fileSize: 0, modified: 0, contentHash: contentHash, width: width,
+                                height: height, added: 0)
+        guard let decoded = try? Self.decoder(for: shape, longSide: Self.sizes.max()!).decode(bytes) else { return }
         for size in Self.sizes where !FileManager.default.fileExists(atPath: path(contentHash, size)) {
             if let jpeg = try? Self.encode(decoded.image, longSide: size) { save(jpeg, hash: contentHash, size: size) }
         }

@@ -6,6 +6,7 @@ import Hummingbird
 struct SystemController<Context: RequestContext> {
     let engine: SearchEngine
     let metrics: ServerMetrics
+    let thumbnails: Thumbnails
 
     struct Stats: Encodable {
         var images: Int
@@ -30,6 +31,7 @@ struct SystemController<Context: RequestContext> {
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         router.get("metrics") { _, _ in
             metrics.images.set(Double(engine.store.count))
+            metrics.thumbnailsMade.set(Double(thumbnails.made))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))

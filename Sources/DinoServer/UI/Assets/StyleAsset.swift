@@ -50,7 +50,8 @@ button:hover, .button:hover { border-color: var(--accent); }
 progress { width: 320px; }
 .maps { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .maps figure { margin: 0; max-width: 460px; }
-.maps img { max-width: 100%; display: block; border-radius: 6px; }
+.maps img, .maps .missing { max-width: 100%; height: auto; display: block; border-radius: 6px; }
+.maps .photo { min-width: 200px; }
 .overlay { position: relative; display: inline-block; }
 .overlay img.over { position: absolute; inset: 0; width: 100%; height: 100%; }
 figcaption { font-size: .85rem; color: var(--muted); margin-top: 4px; }
