@@ -197,6 +197,12 @@ class PageTests(unittest.TestCase):
         pictures = self.wait(lambda d: d.execute_script(
             "const i = [...document.querySelectorAll('main figure img')]; return i.length === 4 && i.every((x) => x.complete && x.naturalWidth > 0)"))
         self.assertTrue(pictures)  # the photo (twice: beside the map and under it) and the map (twice)
+        overlay = self.driver.find_element(By.CSS_SELECTOR, "img.over")
+        self.assertEqual(self.driver.execute_script("return getComputedStyle(arguments[0]).opacity", overlay), "0.6")
+        slider = self.all("opacity")[0]
+        for _ in range(3):
+            slider.send_keys(Keys.ARROW_LEFT)
+        self.assertEqual(self.driver.execute_script("return getComputedStyle(arguments[0]).opacity", overlay), "0.57")
         self.screenshot("maps")
 
     def test_stats_page_shows_the_count(self):
@@ -290,6 +296,15 @@ class PageTests(unittest.TestCase):
             return entries.filter((e) => !e.name.includes('/v1/')).map((e) => [e.name, e.decodedBodySize]);""")
         self.assertEqual(len(sizes), 3, sizes)  # the page, its script and its style sheet
         self.assertLessEqual(sum(size for _, size in sizes), ASSET_BUDGET, sizes)
+
+    def test_no_page_breaks_its_own_content_security_policy(self):
+        self.driver.get_log("browser")
+        for path in ["/?key=" + quote(self.path("Aqua.jpg"), safe=""), "/clusters?clusters=4&seed=3",
+                     "/maps?key=" + quote(self.path("Aqua.jpg"), safe=""), "/stats"]:
+            self.open(path)
+            self.wait(lambda d: self.all("result") or self.all("cluster") or self.all("pca-map") or self.all("stats"))
+        refused = [e["message"] for e in self.driver.get_log("browser") if "Content Security Policy" in e["message"]]
+        self.assertEqual(refused, [])
 
 
 class KeyTests(unittest.TestCase):

@@ -346,7 +346,9 @@ async function mapsPage() {
       const picture = () => file
         ? el('img', { src: URL.createObjectURL(file), alt: 'The image: ' + file.name })
         : thumbnail(key, 1024, 'photo');
-      const overMap = el('img', { class: 'over', src: mapURL, alt: '', style: `opacity: ${opacity.value / 100}` });
+      const overMap = el('img', { class: 'over', src: mapURL, alt: '' });
+      // Through the CSSOM: the Content-Security-Policy refuses style attributes in markup.
+      overMap.style.opacity = opacity.value / 100;
       opacity.oninput = () => { overMap.style.opacity = opacity.value / 100; };
       const name = file ? file.name : baseName(key);
       const npy = el('button', { type: 'button', 'data-testid': 'download-npy', onclick: async () => {

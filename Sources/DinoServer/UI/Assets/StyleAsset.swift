@@ -49,7 +49,7 @@ button:hover, .button:hover { border-color: var(--accent); }
 .pager { display: flex; gap: 10px; align-items: center; margin: 14px 0; }
 progress { width: 320px; }
 .maps { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
-.maps figure { margin: 0; max-width: 460px; }
+.maps figure { margin: 0; max-width: 390px; }
 .maps img, .maps .missing { max-width: 100%; height: auto; display: block; border-radius: 6px; }
 .maps .photo { min-width: 200px; }
 .overlay { position: relative; display: inline-block; }
