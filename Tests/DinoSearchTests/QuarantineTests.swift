@@ -96,7 +96,7 @@ import Testing
         #expect(journal.count == 14 && journal.allSatisfy { $0.action == .move && $0.kept?.hasSuffix("copy-2.png") == true })
         #expect(try store.quarantined(in: quarantine).count == 14)
 
-        let restored = try await engine.restore(from: quarantine)
+        let restored = try engine.store.restore(from: quarantine)
         #expect(restored.restored.count == 14 && restored.skipped.isEmpty)
         #expect(try Self.everyFileOnce(hashes, quarantine: quarantine) == (21, 0))
         #expect(try store.quarantined(in: quarantine).isEmpty)
@@ -104,6 +104,8 @@ import Testing
         let after = try store.records().sorted { $0.path < $1.path }
         #expect(after.map(\.path) == before.map(\.path))
         #expect(after.map(\.modified) == before.map(\.modified))  // the files' times came back with them
+        #expect(after.map(\.added) == before.map(\.added))
+        #expect(try after.map { try store.vector(id: $0.id)! } == queries)  // the vectors the model computed
         #expect(try queries.map(ranking) == answers)
         #expect(try store.indexedFolders() == [folder])  // restored files add no folders
     }
@@ -162,7 +164,7 @@ import Testing
         bytes[10] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: tampered))
 
-        let restored = try await engine.restore(from: quarantine)
+        let restored = try engine.store.restore(from: quarantine)
         #expect(restored.restored.isEmpty)
         #expect(restored.skipped.map(\.path).sorted() == [a, b])
         #expect(try String(contentsOfFile: a, encoding: .utf8) == "someone else's file")
@@ -190,7 +192,7 @@ import Testing
         let report = try engine.store.quarantine([QuarantineRequest(path: source)], into: other)
         #expect(report.moved.count == 1 && !FileManager.default.fileExists(atPath: source))
         #expect(try FileMover.hash(of: report.moved[0].to!) == hashes[source])
-        let restored = try await engine.restore(from: other)
+        let restored = try engine.store.restore(from: other)
         #expect(try restored.restored.count == 1 && (FileMover.hash(of: source)) == hashes[source])
     }
 
@@ -200,14 +202,16 @@ import Testing
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: CLI.photos + "/Garden.jpg")))
         let id = try await engine.add(bytes, key: "user-1/garden.jpg")
         let vector = try #require(try engine.store.vector(id: id))
+        let added = try #require(try engine.store.record(path: "user-1/garden.jpg")).added
         let quarantine = dir.path + "/q"
         let report = try engine.store.quarantine([QuarantineRequest(path: "user-1/garden.jpg", kept: "user-1/other.jpg")], into: quarantine)
         #expect(report.moved == [.init(path: "user-1/garden.jpg", to: nil, kept: "user-1/other.jpg")])
         #expect(try engine.store.record(path: "user-1/garden.jpg") == nil)
-        let restored = try await engine.restore(from: quarantine, paths: ["user-1/garden.jpg"])
+        let restored = try engine.store.restore(from: quarantine, paths: ["user-1/garden.jpg"])
         #expect(restored.restored == [.init(path: "user-1/garden.jpg", from: nil)])
         let back = try #require(try engine.store.record(path: "user-1/garden.jpg"))
         #expect(try engine.store.vector(id: back.id) == vector && back.contentHash == SearchEngine.contentHash(bytes))
+        #expect(back.added == added)
     }
 
     /// kill -9 at random instants of `dinosearch duplicates --quarantine` over 200 files, several times, then a run

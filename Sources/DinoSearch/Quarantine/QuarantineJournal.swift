@@ -27,9 +27,10 @@ public struct QuarantineEntry: Codable, Sendable, Equatable {
     public var time: Double
     /// The image its group kept (why this one went).
     public var kept: String?
-    /// What the store held, for a forgotten key (so `restore` can bring it back without the upload).
+    /// What the store held (so `restore` brings the image back as it was, without the model or the upload).
     public var record: ImageRecord?
-    public var vector: [Float]?
+    /// The stored embedding as the catalog holds it: float16, little-endian (base64 in the JSON).
+    public var vector: Data?
 }
 
 /// The journal file: appended a line at a time, each synced before the caller goes on.

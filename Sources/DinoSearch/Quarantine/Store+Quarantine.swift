@@ -34,8 +34,8 @@ extension Store {
     /// from (`<folder>/<indexed folder's name>/<path below it>`), and forgets it in the store. Never deletes a
     /// photo: a file under a `protecting` folder, one that changed since it was indexed (size, time or SHA-256),
     /// a symbolic link, or one outside the indexed folders is not moved but reported in `skipped` with the reason.
-    /// Images added over HTTP (keys with no file) are forgotten, their record and vector kept in the journal so
-    /// `SearchEngine.restore` brings them back.
+    /// Images added over HTTP (keys with no file) are forgotten. Each journal line keeps the image's record and
+    /// stored vector, so `restore` brings it back as it was.
     ///
     /// Crash-safe: the journal line is synced before each file moves, and a move never leaves the file nowhere
     /// (`FileMover`); whatever a crash interrupted is finished by `recoverQuarantine` (called here first).
@@ -96,7 +96,8 @@ extension Store {
             }
             try journal.append(QuarantineEntry(
                 action: .move, original: record.path, quarantined: destination, sha256: record.contentHash,
-                size: record.fileSize, modified: record.modified, time: Date().timeIntervalSince1970, kept: request.kept))
+                size: record.fileSize, modified: record.modified, time: Date().timeIntervalSince1970, kept: request.kept,
+                record: record, vector: try storedVector(record.id)))
             switch try FileMover.move(record.path, to: destination, sha256: record.contentHash, verifySource: true) {
             case .moved:
                 _ = try remove(ids: [record.id])
@@ -112,11 +113,16 @@ extension Store {
 
     /// Forgets an image added over HTTP: journalled with its record and vector first, then removed.
     private func forget(_ record: ImageRecord, kept: String?, journal: QuarantineJournal, folder: String) throws(StoreError) {
-        guard let vector = try vector(id: record.id) else { return }
         try journal.append(QuarantineEntry(
             action: .forget, original: record.path, quarantined: nil, sha256: record.contentHash, size: record.fileSize,
-            modified: record.modified, time: Date().timeIntervalSince1970, kept: kept, record: record, vector: vector))
+            modified: record.modified, time: Date().timeIntervalSince1970, kept: kept, record: record,
+            vector: try storedVector(record.id)))
         _ = try remove(ids: [record.id])
+    }
+
+    /// An image's vector exactly as the catalog stores it (float16 bytes).
+    func storedVector(_ id: UInt64) throws(StoreError) -> Data? {
+        try catalog.environment.read { txn throws(StoreError) in try txn.get("vectors", Catalog.key(id)) }
     }
 
     /// Finishes what a crash interrupted in `folder`: half-made copies are removed; a file found both in place and

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What `SearchEngine.restore` did.
+/// What `Store.restore` did.
 public struct RestoreReport: Sendable, Encodable, Equatable {
     public struct Restored: Sendable, Encodable, Equatable {
         public var path: String
@@ -38,64 +38,68 @@ extension Store {
     }
 }
 
-extension SearchEngine {
+extension Store {
     /// Puts quarantined files back where they came from — all of them, or those whose original path (or key) is in
-    /// `paths` — and indexes them again. Refuses to overwrite anything at the original path; checks each file's
-    /// SHA-256 against the journal; a key added over HTTP comes back with its journalled record and vector. Each
-    /// restore is journalled (before the file moves), so the journal tells what is in the quarantine at any time.
-    public func restore(from folder: String, paths: [String]? = nil) async throws -> RestoreReport {
+    /// `paths` — and into the store again, with the record and vector the journal kept (the bytes are checked to be
+    /// the ones indexed, so the embedding is the one the model would compute again). Refuses to overwrite anything
+    /// at an original path; a key added over HTTP comes back without its upload. Each restore is journalled before
+    /// the file moves, so the journal tells what is in the quarantine at any time.
+    public func restore(from folder: String, paths: [String]? = nil) throws(StoreError) -> RestoreReport {
+        try requireWritable()
         let folder = URL(fileURLWithPath: folder).standardizedFileURL.path
         let journal = QuarantineJournal(folder: folder)
-        try store.recoverQuarantine(folder)
+        try recoverQuarantine(folder)
         let wanted = paths.map { Set($0.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0).standardizedFileURL.path : $0 }) }
         var report = RestoreReport()
-        var files: [String] = []
-        let held = try store.quarantined(in: folder)
-        for entry in held where wanted?.contains(entry.original) ?? true {
+        var back: [NewImage] = []
+        for entry in try quarantined(in: folder) where wanted?.contains(entry.original) ?? true {
             func skip(_ reason: String) { report.skipped.append(.init(path: entry.original, reason: reason)) }
-            var back = entry
-            back.action = .restore
-            back.time = Date().timeIntervalSince1970
+            guard let record = entry.record, let vector = entry.vector, vector.count == dimension * 2 else {
+                skip("the journal line has no stored vector for it")
+                continue
+            }
+            let image = NewImage(
+                path: record.path, fileSize: record.fileSize, modified: record.modified, contentHash: record.contentHash,
+                width: record.width, height: record.height, added: record.added,
+                vector: vector.withUnsafeBytes { Catalog.decode($0) })
+            var restoring = entry
+            restoring.action = .restore
+            restoring.time = Date().timeIntervalSince1970
             if entry.action == .forget {
-                guard let record = entry.record, let vector = entry.vector else { skip("the journal has no vector for it"); continue }
-                if try store.record(path: entry.original) != nil { skip("the key is in the store again: not replaced"); continue }
-                try store.add([NewImage(
-                    path: record.path, fileSize: record.fileSize, modified: record.modified, contentHash: record.contentHash,
-                    width: record.width, height: record.height, added: record.added, vector: vector)])
-                try journal.append(back)
+                if try self.record(path: entry.original) != nil { skip("the key is in the store again: not replaced"); continue }
+                try add([image])
+                try journal.append(restoring)
                 report.restored.append(.init(path: entry.original, from: nil))
                 continue
             }
-            guard let source = entry.quarantined, FileStatus(source) != nil else {
-                skip("no longer in the quarantine")
-                continue
-            }
+            guard let source = entry.quarantined, FileStatus(source) != nil else { skip("no longer in the quarantine"); continue }
             var info = stat()
             if lstat(entry.original, &info) == 0 { skip("something is at \(entry.original) already: not overwritten"); continue }
-            try journal.append(back)
+            try journal.append(restoring)
             switch try FileMover.move(source, to: entry.original, sha256: entry.sha256, verifySource: true) {
             case .moved:
                 report.restored.append(.init(path: entry.original, from: source))
-                files.append(entry.original)
+                back.append(image)
             case .destinationExists:
                 skip("something appeared at \(entry.original) meanwhile: not overwritten")
             case .sourceChanged(let reason):
                 skip("the quarantined copy changed: \(reason)")
             }
         }
-        // Files an earlier restore put back but could not index (it was stopped): indexed now.
-        for entry in try store.latestEntries(in: folder) where entry.action == .restore && entry.quarantined != nil {
-            if wanted?.contains(entry.original) ?? true, !files.contains(entry.original),
-               FileStatus(entry.original) != nil, try store.record(path: entry.original) == nil {
-                files.append(entry.original)
-            }
+        // Files an earlier restore put back but was stopped before storing: stored now.
+        let restoredNow = Set(back.map(\.path))
+        for entry in try latestEntries(in: folder) where entry.action == .restore && entry.quarantined != nil {
+            guard wanted?.contains(entry.original) ?? true, !restoredNow.contains(entry.original),
+                  let record = entry.record, let vector = entry.vector, vector.count == dimension * 2,
+                  let status = FileStatus(entry.original), status.size == record.fileSize,
+                  status.modified == record.modified, try self.record(path: entry.original) == nil
+            else { continue }
+            back.append(NewImage(
+                path: record.path, fileSize: record.fileSize, modified: record.modified, contentHash: record.contentHash,
+                width: record.width, height: record.height, added: record.added,
+                vector: vector.withUnsafeBytes { Catalog.decode($0) }))
         }
-        if !files.isEmpty {
-            let summary = try await offload { [self, files] in try index(files) }
-            for failure in summary.failed {
-                report.skipped.append(.init(path: failure.path, reason: "restored, but not indexed again: \(failure.reason)"))
-            }
-        }
+        if !back.isEmpty { try add(back) }
         return report
     }
 }
