@@ -40,7 +40,20 @@ public func buildApplication(
     EmbedController(pipeline: pipeline, maxUpload: maxUpload).addRoutes(to: v1)
     CurationController(engine: engine, maxUpload: maxUpload).addRoutes(to: v1)
     FilesController(engine: engine, thumbnails: thumbnails).addRoutes(to: v1)
-    ClusterListingController(engine: engine, jobs: ClusterJobs(store: engine.store)).addRoutes(to: v1)
+    let store = engine.store
+    let clusterJob = BackgroundJob<KMeansParameters, Clustering>(
+        operation: "clusters", store: store,
+        key: { "\($0.clusters)/\($0.seed)/\($0.iterations)/\($0.pointsPerCentroid)" },
+        stored: { try store.cachedClusterIfCurrent($0) },
+        compute: { parameters, progress in try await store.cachedCluster(parameters, progress: progress) })
+    let duplicateJob = BackgroundJob<Float, DuplicateReviewController<BasicRequestContext>.Review>(
+        operation: "duplicates", store: store, key: { "\($0)" },
+        compute: { threshold, progress in .init(try await store.duplicates(DuplicateParameters(threshold: threshold), progress: progress)) })
+    ClusterListingController(engine: engine, jobs: clusterJob, all: [clusterJob, duplicateJob]).addRoutes(to: v1)
+    DuplicateReviewController(
+        engine: engine, job: duplicateJob, decisions: ReviewDecisions(store: store),
+        allowFileChanges: configuration.allowFileChanges
+    ).addRoutes(to: v1)
     MapsController(pipeline: pipeline, thumbnails: thumbnails, maxUpload: maxUpload).addRoutes(to: v1)
 
     return Application(

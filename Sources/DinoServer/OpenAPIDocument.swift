@@ -659,7 +659,7 @@ public enum OpenAPIDocument {
     "/v1/progress": {
       "get": {
         "operationId": "progress",
-        "summary": "The whole-store operation the pages started (k-means), and how far it has got.",
+        "summary": "The whole-store computation the pages started (k-means for the clusters page, near-duplicate groups for the review page), and how far it has got.",
         "responses": {
           "200": {
             "description": "Running or idle.",
@@ -1766,11 +1766,9 @@ public enum OpenAPIDocument {
           "operation": {
             "type": "string",
             "enum": [
-              "clusters"
+              "clusters",
+              "duplicates"
             ]
-          },
-          "clusters": {
-            "type": "integer"
           },
           "stage": {
             "type": "string",
@@ -1797,7 +1795,6 @@ public enum OpenAPIDocument {
         },
         "required": [
           "operation",
-          "clusters",
           "stage",
           "done",
           "total",

@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     /// Keep thumbnails of images added over HTTP, made from the upload's bytes (`--no-thumbnails`: none; their
     /// thumbnails then show as placeholders, since no file stands behind such keys).
     public var keepsUploadThumbnails = true
+    /// Let the duplicate review move files into the quarantine (`--allow-file-changes`). Without it the page offers
+    /// the plan instead; images added over HTTP are forgotten (and restorable) with the write key either way.
+    public var allowFileChanges = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 7878, maxUpload: Int = 64 << 20, apiKey: String? = nil,

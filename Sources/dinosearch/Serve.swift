@@ -16,8 +16,9 @@ struct Serve: AsyncParsableCommand {
             even if the process is killed. --json prints {"url", "port"} on stdout once the server listens (for \
             scripts that start it with --port 0).
 
-            The web interface (search by dropping a photo, clusters, patch maps, stats) is at the printed address; \
-            --open opens it in the default browser. It loads nothing from any other site.
+            The web interface (search by dropping a photo, clusters, patch maps, duplicate review, stats) is at the \
+            printed address; --open opens it in the default browser. It loads nothing from any other site. The \
+            duplicate review moves files into the quarantine only with --allow-file-changes.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -44,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Keep no thumbnails of images added over HTTP (they then show as placeholders in the page).")
     var noThumbnails = false
 
+    @Flag(help: "Let the duplicate review page move files into the quarantine (STORE/quarantine); without it, it offers the plan.")
+    var allowFileChanges = false
+
     func validate() throws {
         guard Self.bytes(maxUpload) != nil else {
             throw ValidationError("'--max-upload' must be a size such as 64MiB, 500KB or 1048576, not '\(maxUpload)'")
@@ -63,6 +67,7 @@ struct Serve: AsyncParsableCommand {
         configuration.queueLimit = queue
         configuration.userInterface = !noUI
         configuration.keepsUploadThumbnails = !noThumbnails
+        configuration.allowFileChanges = allowFileChanges
         let open = open && !noUI
         let json = options.json
         let shownHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host

@@ -185,7 +185,9 @@ import Testing
         let source = folder + "/Aqua/copy-1.png"
 
         // A copy whose hash is not the file's (the file changed under us) is not kept, and the original stays.
-        let outcome = try FileMover.move(source, to: other + "/x.png", sha256: String(repeating: "0", count: 64), verifySource: false)
+        var unsynced = Set<String>()
+        let outcome = try FileMover.move(
+            source, to: other + "/x.png", sha256: String(repeating: "0", count: 64), verifySource: false, unsynced: &unsynced)
         #expect(outcome == .sourceChanged("the copy's SHA-256 differs from the file's: not moved"))
         #expect(try FileManager.default.fileExists(atPath: source) && (FileManager.default.contentsOfDirectory(atPath: other)).isEmpty)
 

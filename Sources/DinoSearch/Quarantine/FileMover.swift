@@ -10,8 +10,12 @@ enum FileMover {
 
     /// Moves `source` to `destination` (creating its folders), refusing to replace anything there.
     /// `sha256`: the bytes' expected hash, checked on a copy across file systems (and before moving at all when
-    /// `verifySource`).
-    static func move(_ source: String, to destination: String, sha256: String, verifySource: Bool) throws(StoreError) -> Outcome {
+    /// `verifySource`). After a rename, the two folders still to be synced are added to `unsynced` (the caller
+    /// syncs a batch of them at once, before it relies on the move); the other ways sync as they go, since their
+    /// order of steps must reach the disk in that order.
+    static func move(
+        _ source: String, to destination: String, sha256: String, verifySource: Bool, unsynced: inout Set<String>
+    ) throws(StoreError) -> Outcome {
         let folder = (destination as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -24,8 +28,8 @@ enum FileMover {
         // One atomic step on one file system: the file is at one name or the other, never both, never neither.
         if let rename = renameNoReplace {
             if rename(AT_FDCWD, source, AT_FDCWD, destination, 1 /* RENAME_NOREPLACE */) == 0 {
-                try syncFolder(folder)
-                try syncFolder((source as NSString).deletingLastPathComponent)
+                unsynced.insert(folder)
+                unsynced.insert((source as NSString).deletingLastPathComponent)
                 return .moved
             }
             if errno == EEXIST { return .destinationExists }
@@ -61,7 +65,7 @@ enum FileMover {
 
     /// renameat2(2), looked up at run time: glibc declares it only under _GNU_SOURCE, which Swift's Glibc module
     /// leaves undefined. nil where the C library has none (then: link and unlink).
-    nonisolated(unsafe) private static let renameNoReplace:
+    private static let renameNoReplace:
         (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
             guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }  // RTLD_DEFAULT
             return unsafeBitCast(

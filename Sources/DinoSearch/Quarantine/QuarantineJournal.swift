@@ -60,11 +60,18 @@ struct QuarantineJournal {
     }
 
     /// Appends one line and syncs the file (and, when the journal is new, its folder).
-    func append(_ entry: QuarantineEntry) throws(StoreError) {
+    func append(_ entry: QuarantineEntry) throws(StoreError) { try append([entry]) }
+
+    /// Appends lines and syncs the file once (and, when the journal is new, its folder).
+    func append(_ entries: [QuarantineEntry]) throws(StoreError) {
+        guard !entries.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var line = try! encoder.encode(entry)
-        line.append(UInt8(ascii: "\n"))
+        var line = Data()
+        for entry in entries {
+            line += try! encoder.encode(entry)
+            line.append(UInt8(ascii: "\n"))
+        }
         let existed = FileManager.default.fileExists(atPath: path)
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileMover.error(path, "cannot be opened for writing") }

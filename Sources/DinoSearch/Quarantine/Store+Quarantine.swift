@@ -17,10 +17,12 @@ public struct QuarantineReport: Sendable, Encodable, Equatable {
         /// Where it went; nil for a key added over HTTP, which is only forgotten (its record and vector journalled).
         public var to: String?
         public var kept: String?
+        public init(path: String, to: String?, kept: String?) { (self.path, self.to, self.kept) = (path, to, kept) }
     }
     public struct Skipped: Sendable, Encodable, Equatable {
         public var path: String
         public var reason: String
+        public init(path: String, reason: String) { (self.path, self.reason) = (path, reason) }
     }
     public var moved: [Moved] = []
     public var skipped: [Skipped] = []
@@ -58,6 +60,7 @@ extension Store {
         let roots = try indexedFolders()
         var report = QuarantineReport()
         var planned = Set<String>()
+        var pending: [(record: ImageRecord, destination: String, kept: String?)] = []
         for request in requests {
             func skip(_ reason: String) { report.skipped.append(.init(path: request.path, reason: reason)) }
             guard let record = try record(path: request.path) else { skip("not in the store"); continue }
@@ -90,26 +93,49 @@ extension Store {
                 folder + "/" + (root as NSString).lastPathComponent + "/" + record.path.dropFirst(root.count + 1),
                 taken: planned)
             planned.insert(destination)
-            if dryRun {
-                report.moved.append(.init(path: record.path, to: destination, kept: request.kept))
-                continue
+            pending.append((record, destination, request.kept))
+        }
+        if dryRun {
+            report.moved += pending.map { .init(path: $0.record.path, to: $0.destination, kept: $0.kept) }
+            return report
+        }
+        // In batches: the batch's journal lines synced once, then its moves, then the folders the renames touched
+        // synced, then one store transaction forgetting what moved. A crash anywhere leaves each file in place or
+        // moved with its line; `recoverQuarantine` forgets in the store what moved before the transaction.
+        for start in stride(from: 0, to: pending.count, by: Self.quarantineBatch) {
+            let batch = pending[start..<min(start + Self.quarantineBatch, pending.count)]
+            try journal.append(try batch.map { item throws(StoreError) in
+                QuarantineEntry(
+                    action: .move, original: item.record.path, quarantined: item.destination,
+                    sha256: item.record.contentHash, size: item.record.fileSize, modified: item.record.modified,
+                    time: Date().timeIntervalSince1970, kept: item.kept, record: item.record,
+                    vector: try storedVector(item.record.id))
+            })
+            var unsynced = Set<String>()
+            var moved: [UInt64] = []
+            for item in batch {
+                func skip(_ reason: String) { report.skipped.append(.init(path: item.record.path, reason: reason)) }
+                switch try FileMover.move(
+                    item.record.path, to: item.destination, sha256: item.record.contentHash, verifySource: true,
+                    unsynced: &unsynced)
+                {
+                case .moved:
+                    moved.append(item.record.id)
+                    report.moved.append(.init(path: item.record.path, to: item.destination, kept: item.kept))
+                case .destinationExists:
+                    skip("something appeared at \(item.destination) meanwhile: not moved")
+                case .sourceChanged(let reason):
+                    skip(reason)
+                }
             }
-            try journal.append(QuarantineEntry(
-                action: .move, original: record.path, quarantined: destination, sha256: record.contentHash,
-                size: record.fileSize, modified: record.modified, time: Date().timeIntervalSince1970, kept: request.kept,
-                record: record, vector: try storedVector(record.id)))
-            switch try FileMover.move(record.path, to: destination, sha256: record.contentHash, verifySource: true) {
-            case .moved:
-                _ = try remove(ids: [record.id])
-                report.moved.append(.init(path: record.path, to: destination, kept: request.kept))
-            case .destinationExists:
-                skip("something appeared at \(destination) meanwhile: not moved")
-            case .sourceChanged(let reason):
-                skip(reason)
-            }
+            for folder in unsynced { try FileMover.syncFolder(folder) }
+            _ = try remove(ids: moved)
         }
         return report
     }
+
+    /// Files moved per journal sync and store transaction.
+    static let quarantineBatch = 256
 
     /// Forgets an image added over HTTP: journalled with its record and vector first, then removed.
     private func forget(_ record: ImageRecord, kept: String?, journal: QuarantineJournal, folder: String) throws(StoreError) {

@@ -76,7 +76,9 @@ extension Store {
             var info = stat()
             if lstat(entry.original, &info) == 0 { skip("something is at \(entry.original) already: not overwritten"); continue }
             try journal.append(restoring)
-            switch try FileMover.move(source, to: entry.original, sha256: entry.sha256, verifySource: true) {
+            var unsynced = Set<String>()
+            defer { for folder in unsynced { try? FileMover.syncFolder(folder) } }
+            switch try FileMover.move(source, to: entry.original, sha256: entry.sha256, verifySource: true, unsynced: &unsynced) {
             case .moved:
                 report.restored.append(.init(path: entry.original, from: source))
                 back.append(image)

@@ -83,7 +83,8 @@ public final class Thumbnails: Sendable {
         let shape = ImageRecord(id: 0, path: "", fileSize: 0, modified: 0, contentHash: contentHash, width: width,
                                 height: height, added: 0)
         guard let decoded = try? Self.decoder(for: shape, longSide: Self.sizes.max()!).decode(bytes) else { return }
-        for size in Self.sizes where !FileManager.default.fileExists(atPath: path(contentHash, size)) {
+        // Largest first: once the small one (the grids') is there, every size is.
+        for size in Self.sizes.reversed() where !FileManager.default.fileExists(atPath: path(contentHash, size)) {
             if let jpeg = try? Self.encode(decoded.image, longSide: size) { save(jpeg, hash: contentHash, size: size) }
         }
     }

@@ -2,13 +2,26 @@ import DinoSearch
 import Foundation
 import Hummingbird
 
+/// A background job as `/v1/progress` reports it.
+protocol ProgressReporting: Sendable {
+    var operation: String { get }
+    /// nil: nothing running; `.some(nil)`: running, no progress reported yet.
+    var currentProgress: CurationProgress?? { get }
+}
+
+extension BackgroundJob: ProgressReporting {
+    var currentProgress: CurationProgress?? { progress }
+}
+
 /// Clusters as a person browses them, a page at a time: `GET /v1/clusters` (cards, largest first, with the images
 /// nearest each centroid), `GET /v1/clusters/members` (one cluster's members) and `GET /v1/progress`. The
 /// k-means behind them runs once in the background (202 with its progress until it is done) and is kept in
 /// the store until the store changes.
 struct ClusterListingController<Context: RequestContext> {
     let engine: SearchEngine
-    let jobs: ClusterJobs
+    let jobs: BackgroundJob<KMeansParameters, Clustering>
+    /// Every background job, for `/v1/progress`.
+    let all: [any ProgressReporting]
 
     struct Member: Encodable {
         var key: String, id: UInt64, score: Float, width: Int, height: Int, bytes: Int64
@@ -31,7 +44,11 @@ struct ClusterListingController<Context: RequestContext> {
         var progress: Progress?
     }
     struct Progress: Encodable {
-        var operation: String, clusters: Int, stage: String, done: Int, total: Int, elapsed: Double, remaining: Double?
+        var operation: String, stage: String, done: Int, total: Int, elapsed: Double, remaining: Double?
+        init(_ progress: CurationProgress, operation: String = "clusters") {
+            (self.operation, stage, done, total) = (operation, progress.stage.rawValue, progress.done, progress.total)
+            (elapsed, remaining) = (progress.elapsed, progress.remaining)
+        }
     }
     struct Idle: Encodable { var status = "idle" }
 
@@ -43,8 +60,8 @@ struct ClusterListingController<Context: RequestContext> {
             let limit = try query.int("limit", in: 1...500) ?? 48
             let sample = try query.int("sample", in: 1...16) ?? 4
             let clustering: Clustering
-            switch try await offload({ try jobs.clustering(parameters) }) {
-            case .running(let progress): return try jsonResponse(running(progress, parameters), status: .accepted)
+            switch try await offload({ try jobs.state(parameters) }) {
+            case .running(let progress): return try jsonResponse(Running(progress: progress.map { Progress($0) }), status: .accepted)
             case .ready(let ready): clustering = ready
             }
             let order = Self.largestFirst(clustering)
@@ -71,8 +88,8 @@ struct ClusterListingController<Context: RequestContext> {
             let offset = try query.int("offset", in: 0...Int(Int32.max)) ?? 0
             let limit = try query.int("limit", in: 1...500) ?? 60
             let clustering: Clustering
-            switch try await offload({ try jobs.clustering(parameters) }) {
-            case .running(let progress): return try jsonResponse(running(progress, parameters), status: .accepted)
+            switch try await offload({ try jobs.state(parameters) }) {
+            case .running(let progress): return try jsonResponse(Running(progress: progress.map { Progress($0) }), status: .accepted)
             case .ready(let ready): clustering = ready
             }
             guard cluster < clustering.count else { throw APIError.notFound("no cluster \(cluster)") }
@@ -85,16 +102,13 @@ struct ClusterListingController<Context: RequestContext> {
         }
 
         group.get("progress") { _, _ in
-            guard let (parameters, progress) = jobs.progress else { return try jsonResponse(Idle()) }
-            return try jsonResponse(running(progress, parameters))
+            for job in all {
+                if let progress = job.currentProgress {
+                    return try jsonResponse(Running(progress: progress.map { Progress($0, operation: job.operation) }))
+                }
+            }
+            return try jsonResponse(Idle())
         }
-    }
-
-    private func running(_ progress: CurationProgress?, _ parameters: KMeansParameters) -> Running {
-        Running(progress: progress.map {
-            Progress(operation: "clusters", clusters: parameters.clusters, stage: $0.stage.rawValue, done: $0.done,
-                     total: $0.total, elapsed: $0.elapsed, remaining: $0.remaining)
-        })
     }
 
     static func parameters(_ query: QueryParameters) throws -> KMeansParameters {

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 
 /// Bearer-key access to `/v1`: with no key configured every request passes; otherwise the write key allows
-/// everything and the read key everything but adding and removing images (PUT, DELETE: 403).
+/// everything and the read key everything but adding, removing and moving images (PUT, DELETE, and applying or
+/// undoing a duplicate review: 403).
 ///
 /// Keys are compared as SHA-256 digests, byte by byte without an early exit: neither a key's length nor the
 /// position of its first wrong byte shows in the response time.
@@ -37,14 +38,16 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard isWriter || isReader else {
             throw APIError(.unauthorized, "unauthorized", "the API key is not valid", headers: challenge)
         }
-        if !isWriter && Self.changesTheStore(request.method) {
-            throw APIError(.forbidden, "forbidden", "the read key cannot add or remove images")
+        if !isWriter && Self.changesTheStore(request.method, path: request.uri.path) {
+            throw APIError(.forbidden, "forbidden", "the read key cannot add, remove or move images")
         }
         return try await next(request, context)
     }
 
-    /// The methods that add or remove images; every other `/v1` route only reads the store.
-    static func changesTheStore(_ method: HTTPRequest.Method) -> Bool {
+    /// The requests that add, remove or move images, or record a person's choices; every other `/v1` route only
+    /// reads the store (a POST of a query or an upload to embed).
+    static func changesTheStore(_ method: HTTPRequest.Method, path: String) -> Bool {
         method == .put || method == .delete || method == .patch
+            || (method == .post && ["/v1/duplicates/apply", "/v1/duplicates/undo"].contains(path))
     }
 }

@@ -1,0 +1,239 @@
+import DinoSearch
+import Foundation
+import Hummingbird
+import Synchronization
+
+/// Reviewing near-duplicates and acting on them (the `/duplicates` page): groups a page at a time with every
+/// member's details, the person's keep/trash choices kept in the store, and their application through the
+/// quarantine (`Store.quarantine`), with undo (`Store.restore`). Files move only when the server was started with
+/// `--allow-file-changes`; images added over HTTP need only the write key. Without the flag the plan is offered as
+/// JSON and as a shell script instead.
+///
+/// `GET /v1/duplicates/review`, `PUT /v1/duplicates/decisions`, `POST /v1/duplicates/apply`,
+/// `POST /v1/duplicates/undo`, `GET /v1/duplicates/plan`.
+final class DuplicateReviewController<Context: RequestContext>: Sendable {
+    let engine: SearchEngine
+    let job: BackgroundJob<Float, Review>
+    let decisions: ReviewDecisions
+    let allowFileChanges: Bool
+    /// The originals moved by the last apply, for undo (this server's; `dinosearch restore` undoes any).
+    private let lastApply = Mutex<[String]>([])
+    static var groupsPerPage: Int { 20 }
+    var store: Store { engine.store }
+
+    init(engine: SearchEngine, job: BackgroundJob<Float, Review>, decisions: ReviewDecisions, allowFileChanges: Bool) {
+        self.engine = engine
+        self.job = job
+        self.decisions = decisions
+        self.allowFileChanges = allowFileChanges
+    }
+
+    /// The groups of one threshold, largest first, each with its name.
+    struct Review: Sendable {
+        var images: Int
+        var groups: [(name: String, group: DuplicateGroup)]
+        init(_ report: DuplicateReport) {
+            images = report.images
+            groups = report.groups.map { group in
+                (ReviewDecisions.group([group.keep.id] + group.duplicates.map(\.record.id)), group)
+            }
+        }
+    }
+
+    struct Member: Encodable {
+        var key: String, id: UInt64, width: Int, height: Int, bytes: Int64, format: String, modified: Double
+        /// Cosine to the image the keep rule keeps (1 for that image).
+        var score: Float
+        var decision: String
+    }
+    struct Group: Encodable {
+        var group: String, members: [Member], keptBecause: String, weakestPair: Float, chained: Bool
+        enum CodingKeys: String, CodingKey {
+            case group, members, keptBecause = "kept_because", weakestPair = "weakest_pair", chained
+        }
+    }
+    struct Page: Encodable {
+        var status = "ready"
+        var threshold: Float, images: Int, groupsTotal: Int, imagesToGo: Int, page: Int, pages: Int
+        var allowFileChanges: Bool, undoAvailable: Bool, groups: [Group]
+        enum CodingKeys: String, CodingKey {
+            case status, threshold, images, groupsTotal = "groups_total", imagesToGo = "images_to_go", page, pages
+            case allowFileChanges = "allow_file_changes", undoAvailable = "undo_available", groups
+        }
+    }
+    struct Running: Encodable {
+        var status = "running"
+        var progress: ClusterListingController<Context>.Progress?
+    }
+    struct Choice: Codable { var group: String; var key: String; var decision: ReviewDecisions.Decision }
+    struct ApplyRequest: Decodable { var threshold: Float?; var groups: [String]? }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("duplicates/review") { [self] request, _ in
+            let query = QueryParameters(request: request)
+            let threshold = try query.float("threshold", in: -1...1) ?? DuplicateParameters().threshold
+            let number = try query.int("page", in: 1...Int(Int32.max)) ?? 1
+            switch try await offload({ try self.job.state(threshold) }) {
+            case .running(let progress):
+                return try jsonResponse(
+                    Running(progress: progress.map { .init($0, operation: "duplicates") }), status: .accepted)
+            case .ready(let review):
+                return try jsonResponse(try await offload { [self] in try page(review, threshold: threshold, page: number) })
+            }
+        }
+
+        group.put("duplicates/decisions") { [self] request, _ in
+            let choice = try await RequestBody.json(Choice.self, request, limit: 1 << 16)
+            try decisions.set(choice.decision, key: choice.key, group: choice.group)
+            return try jsonResponse(choice)
+        }
+
+        group.post("duplicates/apply") { [self] request, _ in
+            let body = try await RequestBody.json(ApplyRequest.self, request, limit: 1 << 20)
+            let threshold = try QueryParameters.check(body.threshold ?? DuplicateParameters().threshold, "threshold", -1...1)
+            guard case .ready(let review) = try job.state(threshold) else {
+                throw APIError(.conflict, "not_ready", "the groups at this threshold are still being computed")
+            }
+            let report = try await offload { [self] () throws -> QuarantineReport in
+                var (requests, skipped) = plan(review, only: body.groups.map(Set.init))
+                var files: [QuarantineRequest] = []
+                if !allowFileChanges {
+                    for request in requests where try isFile(request.path) {
+                        skipped.append(.init(path: request.path, reason: "the server was started without --allow-file-changes"))
+                        files.append(request)
+                    }
+                    requests.removeAll { files.contains($0) }
+                }
+                var report = try store.quarantine(requests, into: store.defaultQuarantineFolder)
+                report.skipped += skipped
+                lastApply.withLock { $0 = report.moved.map(\.path) }
+                return report
+            }
+            return try jsonResponse(report)
+        }
+
+        group.post("duplicates/undo") { [self] _, _ in
+            let paths = lastApply.withLock { $0 }
+            guard !paths.isEmpty else { throw APIError.notFound("nothing to undo") }
+            let report = try await offload { [self] in try store.restore(from: store.defaultQuarantineFolder, paths: paths) }
+            lastApply.withLock { $0 = [] }
+            return try jsonResponse(report)
+        }
+
+        group.get("duplicates/plan") { [self] request, _ in
+            let query = QueryParameters(request: request)
+            let threshold = try query.float("threshold", in: -1...1) ?? DuplicateParameters().threshold
+            let format = query.string("format") ?? "json"
+            guard format == "json" || format == "sh" else { throw APIError.badRequest("'format' must be json or sh") }
+            guard case .ready(let review) = try job.state(threshold) else {
+                throw APIError(.conflict, "not_ready", "the groups at this threshold are still being computed")
+            }
+            let report = try await offload { [self] () throws -> QuarantineReport in
+                let (requests, skipped) = plan(review, only: nil)
+                var report = try store.quarantine(requests, into: store.defaultQuarantineFolder, dryRun: true)
+                report.skipped += skipped
+                return report
+            }
+            if format == "json" {
+                var response = try jsonResponse(report)
+                response.headers[.contentDisposition] = "attachment; filename=\"dinosearch-plan.json\""
+                return response
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/x-shellscript; charset=utf-8",
+                          .contentDisposition: "attachment; filename=\"dinosearch-plan.sh\""],
+                body: .init(byteBuffer: ByteBuffer(string: Self.script(report))))
+        }
+    }
+
+    /// One page of groups with their members' details, choices, the keep rule's reason and the weakest pair.
+    func page(_ review: Review, threshold: Float, page: Int) throws -> Page {
+        let pages = max(1, (review.groups.count + Self.groupsPerPage - 1) / Self.groupsPerPage)
+        let shown = review.groups.dropFirst((page - 1) * Self.groupsPerPage).prefix(Self.groupsPerPage)
+        var groups: [Group] = []
+        for (name, group) in shown {
+            let chosen = decisions.decisions(group: name)
+            let records = [group.keep] + group.duplicates.map(\.record)
+            let scores = [Float(1)] + group.duplicates.map(\.score)
+            let vectors = try records.map { try store.vector(id: $0.id) ?? [] }
+            var weakest: Float = 1
+            for i in vectors.indices { for j in vectors.indices where j > i { weakest = min(weakest, Self.cosine(vectors[i], vectors[j])) } }
+            groups.append(Group(
+                group: name,
+                members: zip(records, scores).enumerated().map { i, pair in
+                    let (record, score) = pair
+                    return Member(
+                        key: record.path, id: record.id, width: record.width, height: record.height, bytes: record.fileSize,
+                        format: (record.path as NSString).pathExtension.uppercased(), modified: record.modified, score: score,
+                        decision: (chosen[record.path] ?? (i == 0 ? .keep : .trash)).rawValue)
+                },
+                keptBecause: Self.reason(group.keep, over: group.duplicates.map(\.record)),
+                weakestPair: weakest, chained: weakest < threshold))
+        }
+        let toGo = review.groups.reduce(0) { total, entry in
+            let chosen = decisions.decisions(group: entry.name)
+            let members = [entry.group.keep] + entry.group.duplicates.map(\.record)
+            return total + members.enumerated().filter { i, record in (chosen[record.path] ?? (i == 0 ? .keep : .trash)) == .trash }.count
+        }
+        return Page(
+            threshold: threshold, images: review.images, groupsTotal: review.groups.count, imagesToGo: toGo,
+            page: page, pages: pages, allowFileChanges: allowFileChanges,
+            undoAvailable: !lastApply.withLock { $0 }.isEmpty, groups: groups)
+    }
+
+    /// What the person chose (or the keep rule, where they did not) as quarantine requests: every member marked
+    /// "trash", with the group's first kept member as the one kept. A group with nothing kept is refused.
+    func plan(_ review: Review, only: Set<String>?) -> ([QuarantineRequest], [QuarantineReport.Skipped]) {
+        var requests: [QuarantineRequest] = [], skipped: [QuarantineReport.Skipped] = []
+        for (name, group) in review.groups where only?.contains(name) ?? true {
+            let chosen = decisions.decisions(group: name)
+            let members = [group.keep] + group.duplicates.map(\.record)
+            let decided = members.enumerated().map { i, record in (record, chosen[record.path] ?? (i == 0 ? .keep : .trash)) }
+            guard let kept = decided.first(where: { $0.1 == .keep })?.0 else {
+                skipped += members.map { .init(path: $0.path, reason: "no image of its group would be kept") }
+                continue
+            }
+            requests += decided.filter { $0.1 == .trash }.map { QuarantineRequest(path: $0.0.path, kept: kept.path) }
+        }
+        return (requests, skipped)
+    }
+
+    private func isFile(_ path: String) throws -> Bool {
+        guard let record = try store.record(path: path) else { return false }
+        if case .failure(.notAFile) = try store.indexedFile(of: record) { return false }
+        return true
+    }
+
+    /// Why the keep rule kept `keep`: the first of its criteria on which it beats the strongest other member.
+    static func reason(_ keep: ImageRecord, over others: [ImageRecord]) -> String {
+        guard let rival = others.max(by: { ($0.width * $0.height, $0.fileSize) < ($1.width * $1.height, $1.fileSize) }) else {
+            return "the only image"
+        }
+        if keep.width * keep.height != rival.width * rival.height { return "most pixels" }
+        if keep.fileSize != rival.fileSize { return "largest file" }
+        if keep.modified != rival.modified { return "oldest" }
+        return "first by path"
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+        guard a.count == b.count, !a.isEmpty else { return 0 }
+        var dot: Float = 0, na: Float = 0, nb: Float = 0
+        for i in a.indices { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i] }
+        return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
+    }
+
+    /// The plan as `mv` lines a person can read and run: no file is overwritten (`mv -n`), folders made first.
+    static func script(_ report: QuarantineReport) -> String {
+        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        var lines = ["#!/bin/sh", "# dinosearch: move the copies not kept into the quarantine (no file is overwritten).",
+                     "set -e"]
+        for moved in report.moved {
+            guard let to = moved.to else { lines.append("# \(moved.path): added over HTTP, no file (DELETE it through the API)"); continue }
+            lines.append("mkdir -p \(quoted((to as NSString).deletingLastPathComponent))")
+            lines.append("mv -n -- \(quoted(moved.path)) \(quoted(to))" + (moved.kept.map { "  # kept: \($0)" } ?? ""))
+        }
+        for skipped in report.skipped { lines.append("# skipped \(skipped.path): \(skipped.reason)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
