@@ -46,10 +46,11 @@ def run(*args, env=None):
 class Server:
     """`dinosearch serve --port 0` on a store; its address from the --json line."""
 
-    def __init__(self, store, env=None):
-        self.log = open(store + ".serve.log", "w+")  # a pipe nobody reads could fill and stall the server
+    def __init__(self, store, env=None, extra=()):
+        self.log = open(store + ".serve.log", "a+")  # a pipe nobody reads could fill and stall the server
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--store", store, "--model", MODEL, "--port", "0", "--json", "--max-upload", str(MAX_UPLOAD)],
+            [BINARY, "serve", "--store", store, "--model", MODEL, "--port", "0", "--json", "--max-upload", str(MAX_UPLOAD),
+             *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         line = self.process.stdout.readline()
         if not line:
@@ -255,9 +256,10 @@ class PageTests(unittest.TestCase):
 
     def test_no_serious_accessibility_violation_on_any_page(self):
         for path in ["/?key=" + quote(self.path("Aqua.jpg"), safe=""), "/clusters?clusters=4&seed=3",
-                     "/maps?key=" + quote(self.path("Aqua.jpg"), safe=""), "/stats"]:
+                     "/maps?key=" + quote(self.path("Aqua.jpg"), safe=""), "/duplicates?threshold=0.9999", "/stats"]:
             self.open(path)
-            self.wait(lambda d: self.all("result") or self.all("cluster") or self.all("pca-map") or self.all("stats"))
+            self.wait(lambda d: self.all("result") or self.all("cluster") or self.all("pca-map") or self.all("stats")
+                      or self.all("group"))
             self.assertEqual(self.axe(), [], path)
 
     def test_everything_is_reachable_by_keyboard(self):
@@ -300,9 +302,10 @@ class PageTests(unittest.TestCase):
     def test_no_page_breaks_its_own_content_security_policy(self):
         self.driver.get_log("browser")
         for path in ["/?key=" + quote(self.path("Aqua.jpg"), safe=""), "/clusters?clusters=4&seed=3",
-                     "/maps?key=" + quote(self.path("Aqua.jpg"), safe=""), "/stats"]:
+                     "/maps?key=" + quote(self.path("Aqua.jpg"), safe=""), "/duplicates?threshold=0.9999", "/stats"]:
             self.open(path)
-            self.wait(lambda d: self.all("result") or self.all("cluster") or self.all("pca-map") or self.all("stats"))
+            self.wait(lambda d: self.all("result") or self.all("cluster") or self.all("pca-map") or self.all("stats")
+                      or self.all("group"))
         refused = [e["message"] for e in self.driver.get_log("browser") if "Content Security Policy" in e["message"]]
         self.assertEqual(refused, [])
 

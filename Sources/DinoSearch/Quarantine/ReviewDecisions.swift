@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// A person's keep/trash choices on groups of near-duplicates, kept in the store (`<store>/review/decisions.json`)
-/// so a reload or a restart keeps them. A group is named by the SHA-256 of its members' sorted ids: a choice
+/// so a reload or a restart keeps them. A group is named by the SHA-256 of its members' sorted paths: a choice
 /// holds until the group changes (an image joins or leaves it), and then the keep rule decides again.
 public final class ReviewDecisions: Sendable {
     public enum Decision: String, Codable, Sendable { case keep, trash }
@@ -18,10 +18,9 @@ public final class ReviewDecisions: Sendable {
         decisions = Mutex(saved)
     }
 
-    /// The name of a group of images.
-    public static func group(_ ids: some Sequence<UInt64>) -> String {
-        let bytes = ids.sorted().flatMap { withUnsafeBytes(of: $0.bigEndian) { Array($0) } }
-        return SHA256.hash(data: bytes).hex
+    /// The name of a group of images, from their paths or keys (not their ids, which a restore renews).
+    public static func group(_ keys: some Sequence<String>) -> String {
+        SHA256.hash(data: Data(keys.sorted().joined(separator: "\u{0}").utf8)).hex
     }
 
     /// The choices made on a group, by key (none: the keep rule's).

@@ -35,7 +35,7 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
         init(_ report: DuplicateReport) {
             images = report.images
             groups = report.groups.map { group in
-                (ReviewDecisions.group([group.keep.id] + group.duplicates.map(\.record.id)), group)
+                (ReviewDecisions.group([group.keep.path] + group.duplicates.map(\.record.path)), group)
             }
         }
     }

@@ -3,11 +3,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The web interface: the pages (`/`, `/clusters`, `/maps`, `/stats`: one HTML shell, drawn by the script from
+/// The web interface: the pages (`/`, `/clusters`, `/maps`, `/duplicates`, `/stats`: one HTML shell, drawn by the script from
 /// the address) and their two assets, all compiled into the binary. Nothing is fetched from any other origin:
 /// the Content-Security-Policy allows this server alone (and `blob:` pictures the page makes itself).
 enum UIRoutes {
-    static let pages = ["/", "/clusters", "/maps", "/stats"]
+    static let pages = ["/", "/clusters", "/maps", "/duplicates", "/stats"]
 
     static let contentSecurityPolicy = [
         "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:",

@@ -19,6 +19,7 @@ enum PageAsset {
     <a href="/" data-page="search">Search</a>
     <a href="/clusters" data-page="clusters">Clusters</a>
     <a href="/maps" data-page="maps">Patch maps</a>
+    <a href="/duplicates" data-page="duplicates">Duplicates</a>
     <a href="/stats" data-page="stats">Stats</a>
   </nav>
   <p class="store"><span data-testid="store-name"></span> <span data-testid="store-count"></span></p>

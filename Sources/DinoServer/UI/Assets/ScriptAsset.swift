@@ -387,6 +387,168 @@ async function mapsPage() {
   await draw();
 }
 
+async function duplicatesPage() {
+  const query = new URLSearchParams(location.search);
+  const threshold = el('input', { type: 'number', id: 'threshold', min: -1, max: 1, step: 0.0001,
+    value: query.get('threshold') || 0.95 });
+  const number = Number(query.get('page') || 1);
+  const summary = el('p', { class: 'summary', role: 'status', 'data-testid': 'review-summary' });
+  const actions = el('div', { class: 'actions' });
+  const message = el('div', { 'aria-live': 'polite', 'data-testid': 'apply-result' });
+  const body = el('section', { 'aria-label': 'Groups', 'data-testid': 'group-list' });
+  const form = el('form', { class: 'controls', onsubmit: (e) => {
+    e.preventDefault();
+    navigate(`/duplicates?threshold=${threshold.value}`);
+  } },
+    el('label', { for: 'threshold' }, 'Threshold (cosine)', threshold),
+    el('button', { type: 'submit' }, 'Find groups'));
+  main.replaceChildren(el('h1', {}, 'Duplicates'),
+    el('p', { class: 'muted' }, 'Decide for each image whether it stays or goes to the quarantine (nothing is ever deleted; `dinosearch restore` brings files back). Press ? for the keys.'),
+    form, summary, actions, message, body);
+  const parameters = `threshold=${threshold.value}`;
+  const here = location.href;
+  let answer;
+  for (;;) {
+    let response;
+    try {
+      response = await api(`/v1/duplicates/review?${parameters}&page=${number}`);
+    } catch (error) { showError(body, error); return; }
+    if (location.href !== here) return;
+    answer = await response.json();
+    if (response.status !== 202) break;
+    const p = answer.progress;
+    body.replaceChildren(el('p', { role: 'status' }, p ? `Searching neighbours: ${p.done} of ${p.total}…` : 'Searching neighbours…'),
+      el('progress', { 'data-testid': 'progress', max: p ? p.total : 1, value: p ? p.done : 0, 'aria-label': 'progress' }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+  let toGo = answer.images_to_go;
+  const count = () => {
+    summary.textContent = `${answer.groups_total} group${answer.groups_total === 1 ? '' : 's'} of near-duplicates among ${answer.images} images · ${toGo} would go to the quarantine · page ${answer.page} of ${answer.pages}`;
+  };
+  count();
+  const decide = async (member, group, decision) => {
+    if (member.dataset.decision === decision) return;
+    try {
+      await api('/v1/duplicates/decisions', { method: 'PUT', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ group: group.group, key: member.dataset.key, decision }) });
+    } catch (error) { showError(message, error); return; }
+    toGo += decision === 'trash' ? 1 : -1;
+    member.dataset.decision = decision;
+    const button = member.querySelector('[data-testid=decision]');
+    button.setAttribute('aria-pressed', String(decision === 'trash'));
+    member.querySelector('.verdict').textContent = decision === 'trash' ? 'goes' : 'stays';
+    count();
+  };
+  const fields = (m) => ({
+    size: `${m.width}×${m.height}`, bytes: bytes(m.bytes), format: m.format,
+    modified: new Date(m.modified * 1000).toISOString().slice(0, 16).replace('T', ' '),
+  });
+  const groups = answer.groups.map((group, g) => {
+    const values = group.members.map(fields);
+    const differs = (name) => new Set(values.map((v) => v[name])).size > 1;
+    const section = el('section', { class: 'group', 'data-testid': 'group', 'data-group': group.group, tabindex: 0,
+      'aria-labelledby': `group-${g}` });
+    const members = group.members.map((m, i) => {
+      const v = values[i];
+      const item = el('li', { class: 'card member', 'data-testid': 'member', 'data-key': m.key, 'data-decision': m.decision },
+        thumbnail(m.key),
+        el('div', { class: 'meta' },
+          el('span', { class: 'score' }, i === 0 ? 'kept by the rule' : `cosine ${m.score.toFixed(4)} to the kept one`),
+          el('span', { class: 'name path' }, m.key),
+          ...['size', 'bytes', 'format', 'modified'].map((name) =>
+            el('span', { class: differs(name) ? 'field differs' : 'field', 'data-field': name }, v[name])),
+          el('div', { class: 'actions' },
+            el('button', { type: 'button', 'data-testid': 'decision', 'aria-pressed': String(m.decision === 'trash'),
+              'aria-label': `Quarantine ${baseName(m.key)}`,
+              onclick: () => decide(item, group, item.dataset.decision === 'trash' ? 'keep' : 'trash') }, 'Quarantine'),
+            el('span', { class: 'verdict' }, m.decision === 'trash' ? 'goes' : 'stays'))));
+      return item;
+    });
+    section.append(
+      el('h2', { id: `group-${g}` }, `Group ${(answer.page - 1) * 20 + g + 1} · ${group.members.length} images`),
+      el('p', { class: 'muted' }, `Kept by the rule: ${baseName(group.members[0].key)} (${group.kept_because}).`),
+      group.chained ? el('p', { class: 'warning', 'data-testid': 'chain-warning' },
+        `Held together through others: its least similar pair has cosine ${group.weakest_pair.toFixed(4)}, below the threshold. Look before you apply.`) : null,
+      el('ul', { class: 'grid' }, members));
+    section.decide = (item, decision) => decide(item, group, decision);
+    return section;
+  });
+
+  const planPanel = el('div', { 'data-testid': 'plan', hidden: true },
+    el('p', { class: 'warning', 'data-testid': 'no-file-changes' },
+      'This server was started without --allow-file-changes, so it does not move files. Download the plan and run it yourself (then `dinosearch index --prune` the folders), or restart it with --allow-file-changes.'),
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', 'data-testid': 'plan-json', onclick: () => download('json') }, 'Download the plan (JSON)'),
+      el('button', { type: 'button', 'data-testid': 'plan-sh', onclick: () => download('sh') }, 'Download it as a shell script')));
+  const download = async (format) => {
+    try {
+      const blob = await (await api(`/v1/duplicates/plan?${parameters}&format=${format}`)).blob();
+      const link = el('a', { href: URL.createObjectURL(blob), download: `dinosearch-plan.${format}` });
+      document.body.append(link); link.click(); link.remove();
+    } catch (error) { showError(message, error); }
+  };
+  const apply = async (all) => {
+    if (!answer.allow_file_changes) { planPanel.hidden = false; planPanel.querySelector('button').focus(); return; }
+    if (all && !confirm(`Move ${toGo} images of every group to the quarantine?`)) return;
+    try {
+      const report = await (await api('/v1/duplicates/apply', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(all ? { threshold: Number(threshold.value) } : { threshold: Number(threshold.value), groups: answer.groups.map((g) => g.group) }) })).json();
+      sessionStorage.setItem('dinosearch-applied', `Moved ${report.moved.length} to the quarantine${report.skipped.length ? `; skipped ${report.skipped.length}: ` + report.skipped.map((s) => `${baseName(s.path)} (${s.reason})`).join(', ') : ''}.`);
+      route();
+    } catch (error) { showError(message, error); }
+  };
+  const undo = async () => {
+    try {
+      const report = await (await api('/v1/duplicates/undo', { method: 'POST' })).json();
+      sessionStorage.setItem('dinosearch-applied', `Restored ${report.restored.length}${report.skipped.length ? `; skipped ${report.skipped.length}` : ''}.`);
+      route();
+    } catch (error) { showError(message, error); }
+  };
+  actions.append(
+    el('button', { type: 'button', 'data-testid': 'apply', onclick: () => apply(false) }, 'Apply this page'),
+    el('button', { type: 'button', 'data-testid': 'apply-all', onclick: () => apply(true) }, 'Apply every group'),
+    el('button', { type: 'button', 'data-testid': 'undo', disabled: !answer.undo_available, onclick: undo }, 'Undo the last apply'),
+    planPanel);
+  const applied = sessionStorage.getItem('dinosearch-applied');
+  if (applied) { message.replaceChildren(el('p', {}, applied)); sessionStorage.removeItem('dinosearch-applied'); }
+  const pager = el('div', { class: 'pager' },
+    answer.page > 1 ? el('a', { href: `/duplicates?${parameters}&page=${answer.page - 1}` }, 'Previous groups') : null,
+    answer.page < answer.pages ? el('a', { href: `/duplicates?${parameters}&page=${answer.page + 1}` }, 'Next groups') : null);
+  body.replaceChildren(...(groups.length ? groups : [el('p', {}, 'No near-duplicates at this threshold.')]), pager);
+
+  // Keys: j/k or ↓/↑ between groups, h/l or ←/→ between a group's images, t quarantine, u keep, Enter applies the page.
+  const help = el('dialog', { 'data-testid': 'keys-help', 'aria-label': 'Keys' },
+    el('h2', {}, 'Keys'),
+    el('ul', {}, ['j or ↓: next group', 'k or ↑: previous group', 'l or →, h or ←: next or previous image',
+      't: quarantine the image', 'u: keep the image', 'Enter: apply this page', '?: this list'].map((k) => el('li', {}, k))),
+    el('form', { method: 'dialog' }, el('button', {}, 'Close')));
+  main.append(help);
+  const focusedGroup = () => document.activeElement?.closest('[data-testid=group]');
+  const focusedMember = () => document.activeElement?.closest('[data-testid=member]');
+  document.onkeydown = (e) => {
+    if (e.target.matches('input, select, textarea') || help.open || e.ctrlKey || e.metaKey || e.altKey) return;
+    const group = focusedGroup(), member = focusedMember();
+    const move = (step) => {
+      const i = groups.indexOf(group);
+      const next = groups[Math.max(0, Math.min(groups.length - 1, i < 0 ? 0 : i + step))];
+      if (next) { next.focus(); next.scrollIntoView({ block: 'nearest' }); }
+    };
+    const memberMove = (step) => {
+      const items = [...(group || groups[0])?.querySelectorAll('[data-testid=member]') || []];
+      const next = items[Math.max(0, Math.min(items.length - 1, items.indexOf(member) + step))];
+      next?.querySelector('[data-testid=decision]').focus();
+    };
+    const handled = {
+      j: () => move(1), ArrowDown: () => move(1), k: () => move(-1), ArrowUp: () => move(-1),
+      l: () => memberMove(1), ArrowRight: () => memberMove(1), h: () => memberMove(-1), ArrowLeft: () => memberMove(-1),
+      t: () => member && group.decide(member, 'trash'), u: () => member && group.decide(member, 'keep'),
+      '?': () => help.showModal(),
+      Enter: () => { if (!e.target.matches('button, a')) apply(false); else return false; },
+    }[e.key];
+    if (handled && handled() !== false) e.preventDefault();
+  };
+}
+
 async function statsPage() {
   const out = el('section', { 'aria-label': 'Store statistics' });
   main.replaceChildren(el('h1', {}, 'Stats'), out);
@@ -415,7 +577,10 @@ async function loadStats() {
   }
 }
 
-const pages = { '/': ['search', searchPage], '/clusters': ['clusters', clustersPage], '/maps': ['maps', mapsPage], '/stats': ['stats', statsPage] };
+const pages = {
+  '/': ['search', searchPage], '/clusters': ['clusters', clustersPage], '/maps': ['maps', mapsPage],
+  '/duplicates': ['duplicates', duplicatesPage], '/stats': ['stats', statsPage],
+};
 
 async function route() {
   const [name, draw] = pages[location.pathname] || pages['/'];
@@ -423,6 +588,7 @@ async function route() {
     if (link.dataset.page === name) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
   document.title = `${name[0].toUpperCase() + name.slice(1)} · dinosearch`;
+  document.onkeydown = null;  // a page's own keys leave with it
   await draw();
 }
 

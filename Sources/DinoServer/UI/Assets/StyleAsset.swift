@@ -55,6 +55,16 @@ progress { width: 320px; }
 .overlay { position: relative; display: inline-block; }
 .overlay img.over { position: absolute; inset: 0; width: 100%; height: 100%; }
 figcaption { font-size: .85rem; color: var(--muted); margin-top: 4px; }
+.group { border: 1px solid var(--line); border-radius: 10px; padding: 4px 14px 14px; margin: 14px 0; }
+.group:focus { outline: 3px solid #2f81f7; }
+.member[data-decision="trash"] { border-color: var(--bad); }
+.member[data-decision="trash"] .thumb { opacity: .55; }
+.member .path { font-weight: 400; font-size: .78rem; }
+.field.differs { background: #fff3b0; color: #1b1f24; border-radius: 3px; padding: 0 3px; font-weight: 600; }
+.verdict { font-size: .8rem; color: var(--muted); align-self: center; }
+button[aria-pressed="true"] { background: var(--bad); color: #fff; border-color: var(--bad); }
+.warning { background: #fff3b0; color: #1b1f24; padding: 6px 10px; border-radius: 6px; }
+button:disabled { opacity: .5; cursor: default; }
 dl.stats { display: grid; grid-template-columns: max-content 1fr; gap: 6px 18px; }
 dl.stats dt { color: var(--muted); }
 dl.stats dd { margin: 0; overflow-wrap: anywhere; }
