@@ -952,6 +952,228 @@ public enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/v1/duplicates/review": {
+      "get": {
+        "operationId": "reviewDuplicates",
+        "summary": "Groups of near-duplicates as `dinosearch duplicates` finds them, 20 a page, largest first, with every member's details and the person's decisions (the keep rule's where none was made). Computed once in the background and kept while the store is unchanged.",
+        "parameters": [
+          {
+            "name": "threshold",
+            "in": "query",
+            "required": false,
+            "description": "Cosine at or above which two images are near-duplicates (default 0.95).",
+            "schema": {
+              "type": "number",
+              "minimum": -1,
+              "maximum": 1
+            }
+          },
+          {
+            "name": "page",
+            "in": "query",
+            "required": false,
+            "description": "Page, from 1.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of groups.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ReviewPage"
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "The groups are being computed in the background (started by this request if they were not); poll again.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Progress"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "503": {
+            "$ref": "#/components/responses/Overloaded"
+          }
+        }
+      }
+    },
+    "/v1/duplicates/decisions": {
+      "put": {
+        "operationId": "decide",
+        "summary": "Records a decision on one image of a group; kept in the store until the group changes. Needs the write key.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ReviewChoice"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The decision, as recorded.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ReviewChoice"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/v1/duplicates/apply": {
+      "post": {
+        "operationId": "applyReview",
+        "summary": "Moves every image marked trash (in the groups named, or all) into the quarantine (`STORE/quarantine`, journalled, restorable) and forgets it in the store; the group's first kept image is recorded as kept. Files move only when the server runs with --allow-file-changes (otherwise they are listed as skipped); keys added over HTTP are forgotten with the write key. The read key gets 403.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ApplyRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "What moved and what was skipped, with the reason.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/QuarantineReport"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/duplicates/undo": {
+      "post": {
+        "operationId": "undoReview",
+        "summary": "Restores what this server's last apply moved (`dinosearch restore` restores anything in the quarantine).",
+        "responses": {
+          "200": {
+            "description": "What came back.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RestoreReport"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/duplicates/plan": {
+      "get": {
+        "operationId": "reviewPlan",
+        "summary": "What an apply of every group would do, moving nothing: as JSON, or as a shell script of `mkdir -p` and `mv -n` lines for a person to read and run.",
+        "parameters": [
+          {
+            "name": "threshold",
+            "in": "query",
+            "required": false,
+            "description": "Cosine at or above which two images are near-duplicates (default 0.95).",
+            "schema": {
+              "type": "number",
+              "minimum": -1,
+              "maximum": 1
+            }
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "`json` (default) or `sh`.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "json",
+                "sh"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The plan.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/QuarantineReport"
+                }
+              },
+              "text/x-shellscript": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1123,6 +1345,16 @@ public enum OpenAPIDocument {
       },
       "Gone": {
         "description": "The stored image's file is gone or changed since it was indexed (code `file_unavailable`); the page shows a placeholder with this message.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Conflict": {
+        "description": "The groups at this threshold are still being computed (code `not_ready`): ask `GET /v1/duplicates/review` until it answers 200.",
         "content": {
           "application/json": {
             "schema": {
@@ -1818,6 +2050,296 @@ public enum OpenAPIDocument {
         },
         "required": [
           "status"
+        ]
+      },
+      "ReviewMember": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "key": {
+            "type": "string"
+          },
+          "id": {
+            "type": "integer"
+          },
+          "width": {
+            "type": "integer"
+          },
+          "height": {
+            "type": "integer"
+          },
+          "bytes": {
+            "type": "integer"
+          },
+          "format": {
+            "type": "string",
+            "description": "The file name's extension, upper case."
+          },
+          "modified": {
+            "type": "number",
+            "description": "Modification time, seconds since 1970."
+          },
+          "score": {
+            "type": "number",
+            "description": "Cosine to the image the keep rule keeps (1 for that image)."
+          },
+          "decision": {
+            "type": "string",
+            "enum": [
+              "keep",
+              "trash"
+            ]
+          }
+        },
+        "required": [
+          "key",
+          "id",
+          "width",
+          "height",
+          "bytes",
+          "format",
+          "modified",
+          "score",
+          "decision"
+        ]
+      },
+      "ReviewGroup": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "group": {
+            "type": "string",
+            "description": "The group's name (SHA-256 of its members' sorted paths): decisions hold while it is the same."
+          },
+          "members": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ReviewMember"
+            },
+            "description": "The kept image first, then by cosine."
+          },
+          "kept_because": {
+            "type": "string",
+            "enum": [
+              "most pixels",
+              "largest file",
+              "oldest",
+              "first by path",
+              "the only image"
+            ]
+          },
+          "weakest_pair": {
+            "type": "number",
+            "description": "The least cosine between two members."
+          },
+          "chained": {
+            "type": "boolean",
+            "description": "Some pair is below the threshold: the group holds together through intermediate images."
+          }
+        },
+        "required": [
+          "group",
+          "members",
+          "kept_because",
+          "weakest_pair",
+          "chained"
+        ]
+      },
+      "ReviewPage": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "ready"
+            ]
+          },
+          "threshold": {
+            "type": "number"
+          },
+          "images": {
+            "type": "integer"
+          },
+          "groups_total": {
+            "type": "integer"
+          },
+          "images_to_go": {
+            "type": "integer",
+            "description": "Images marked trash in every group."
+          },
+          "page": {
+            "type": "integer"
+          },
+          "pages": {
+            "type": "integer"
+          },
+          "allow_file_changes": {
+            "type": "boolean",
+            "description": "The server moves files (started with --allow-file-changes)."
+          },
+          "undo_available": {
+            "type": "boolean"
+          },
+          "groups": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ReviewGroup"
+            },
+            "description": "20 groups a page, largest first."
+          }
+        },
+        "required": [
+          "status",
+          "threshold",
+          "images",
+          "groups_total",
+          "images_to_go",
+          "page",
+          "pages",
+          "allow_file_changes",
+          "undo_available",
+          "groups"
+        ]
+      },
+      "ReviewChoice": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "group": {
+            "type": "string"
+          },
+          "key": {
+            "type": "string"
+          },
+          "decision": {
+            "type": "string",
+            "enum": [
+              "keep",
+              "trash"
+            ]
+          }
+        },
+        "required": [
+          "group",
+          "key",
+          "decision"
+        ]
+      },
+      "ApplyRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "threshold": {
+            "type": "number",
+            "minimum": -1,
+            "maximum": 1
+          },
+          "groups": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Names of the groups to apply (a page's); absent: every group."
+          }
+        }
+      },
+      "QuarantineReport": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "moved": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "path": {
+                  "type": "string"
+                },
+                "to": {
+                  "type": "string",
+                  "description": "Where it went (absent for a key added over HTTP: forgotten, restorable)."
+                },
+                "kept": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "path"
+              ]
+            }
+          },
+          "skipped": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "path": {
+                  "type": "string"
+                },
+                "reason": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "path",
+                "reason"
+              ]
+            }
+          }
+        },
+        "required": [
+          "moved",
+          "skipped"
+        ]
+      },
+      "RestoreReport": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "restored": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "path": {
+                  "type": "string"
+                },
+                "from": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "path"
+              ]
+            }
+          },
+          "skipped": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "path": {
+                  "type": "string"
+                },
+                "reason": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "path",
+                "reason"
+              ]
+            }
+          }
+        },
+        "required": [
+          "restored",
+          "skipped"
         ]
       }
     }
