@@ -51,7 +51,7 @@ public func buildApplication(
         compute: { threshold, progress in .init(try await store.duplicates(DuplicateParameters(threshold: threshold), progress: progress)) })
     ClusterListingController(engine: engine, jobs: clusterJob, all: [clusterJob, duplicateJob]).addRoutes(to: v1)
     DuplicateReviewController(
-        engine: engine, job: duplicateJob, decisions: ReviewDecisions(store: store),
+        pipeline: pipeline, thumbnails: thumbnails, job: duplicateJob, decisions: ReviewDecisions(store: store),
         allowFileChanges: configuration.allowFileChanges
     ).addRoutes(to: v1)
     MapsController(pipeline: pipeline, thumbnails: thumbnails, maxUpload: maxUpload).addRoutes(to: v1)

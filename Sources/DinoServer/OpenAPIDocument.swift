@@ -1174,6 +1174,74 @@ public enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/v1/duplicates/difference": {
+      "get": {
+        "operationId": "patchDifference",
+        "summary": "Where two stored images differ, patch by patch: the cosine of their DINOv2 patch tokens (the second's grid matched to the first's), drawn over the first image's grid as a PNG at its input size — white where they agree, red where they do not (a crop, a watermark, an edit). Headers `X-Patch-Grid`, `X-Mean-Cosine`, `X-Min-Cosine`.",
+        "parameters": [
+          {
+            "name": "a",
+            "in": "query",
+            "required": true,
+            "description": "The first image's key (the map is drawn on its grid).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "b",
+            "in": "query",
+            "required": true,
+            "description": "The second image's key.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "resolution",
+            "in": "query",
+            "required": false,
+            "description": "Short side of the model's input (default 448).",
+            "schema": {
+              "type": "integer",
+              "minimum": 14,
+              "maximum": 1344
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The difference map.",
+            "content": {
+              "image/png": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "410": {
+            "$ref": "#/components/responses/Gone"
+          },
+          "503": {
+            "$ref": "#/components/responses/Overloaded"
+          }
+        }
+      }
     }
   },
   "components": {

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -62,13 +63,16 @@ class ReviewTests(unittest.TestCase):
         return (within or self.driver).find_elements(By.CSS_SELECTOR, f"[data-testid={testid}]")
 
     def groups(self):
-        return WebDriverWait(self.driver, 120, poll_frequency=0.1).until(lambda d: self.all("group") or None)
+        return WebDriverWait(self.driver, 120, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: self.all("group") or None)
 
     def decisions(self):
         return {m.get_attribute("data-key"): m.get_attribute("data-decision") for m in self.all("member")}
 
     def wait_for(self, condition):
-        return WebDriverWait(self.driver, 60, poll_frequency=0.1).until(condition)
+        # The page redraws itself after an apply or undo: an element read a moment ago may be gone.
+        return WebDriverWait(self.driver, 60, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition)
 
     def test_1_groups_decisions_apply_and_undo(self):
         self.serve("--allow-file-changes")
@@ -168,6 +172,33 @@ class ReviewTests(unittest.TestCase):
         self.wait_for(lambda d: member.get_attribute("data-decision") == "trash")
         actions.send_keys("?").perform()
         self.assertTrue(self.all("keys-help")[0].get_attribute("open") is not None)
+
+    def test_4_the_comparator_draws_the_difference_map(self):
+        self.serve()
+        self.open(f"/duplicates?threshold={THRESHOLD}")
+        groups = self.groups()
+        self.all("compare", groups[0])[0].click()
+        comparator = self.all("comparator")[0]
+        self.wait_for(lambda d: comparator.get_attribute("open") is not None)
+        self.wait_for(lambda d: len(comparator.find_elements(By.CSS_SELECTOR, ".pane img")) == 2)
+        self.all("swap", comparator)[0].click()
+        self.all("mode-swipe", comparator)[0].click()
+        self.assertEqual(len(self.all("swipe", comparator)), 1)
+        self.all("mode-difference", comparator)[0].click()
+        difference = self.wait_for(lambda d: self.all("difference-map", comparator) or None)[0]
+        self.wait_for(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", difference))
+        self.assertIn("mean", comparator.text)
+        # Keys of the review are off while it is open; Escape closes it.
+        decisions = self.decisions()
+        ActionChains(self.driver).send_keys("t").perform()
+        self.assertEqual(self.decisions(), decisions)
+        ActionChains(self.driver).send_keys(Keys.ESCAPE).perform()
+        self.wait_for(lambda d: comparator.get_attribute("open") is None)
+        if SCREENSHOTS:
+            self.all("compare", groups[0])[0].click()
+            self.all("mode-difference", comparator)[0].click()
+            self.wait_for(lambda d: self.all("difference-map", comparator) or None)
+            self.driver.save_screenshot(os.path.join(SCREENSHOTS, "compare.png"))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ import Testing
         let (thumbnail, original, map) = ("/v1/thumbnails/{key}", "/v1/originals/{key}", "/v1/maps/{key}")
         let members = "/v1/clusters/members"
         let (review, decisions, plan) = ("/v1/duplicates/review", "/v1/duplicates/decisions", "/v1/duplicates/plan")
-        let (apply, undo) = ("/v1/duplicates/apply", "/v1/duplicates/undo")
+        let (apply, undo, difference) = ("/v1/duplicates/apply", "/v1/duplicates/undo", "/v1/duplicates/difference")
         let etag = "\"" + (try engine.store.record(path: photos.kept)!.contentHash) + "-256\""
 
         let calls: [Call] = [
@@ -181,6 +181,14 @@ import Testing
             Call(method: .post, uri: "/v1/duplicates/undo", operation: undo, status: 403, headers: read),
             Call(method: .post, uri: "/v1/duplicates/undo", operation: undo, status: 401),
             Call(method: .post, uri: "/v1/duplicates/undo", operation: undo, status: 200, headers: auth),
+            Call(method: .get, uri: "/v1/duplicates/difference?a=\(kept)&b=u/g.jpg&resolution=112", operation: difference,
+                 status: 200, headers: read),
+            Call(method: .get, uri: "/v1/duplicates/difference?a=\(kept)", operation: difference, status: 400, headers: read),
+            Call(method: .get, uri: "/v1/duplicates/difference?a=\(kept)&b=\(kept)", operation: difference, status: 401),
+            Call(method: .get, uri: "/v1/duplicates/difference?a=\(escape)&b=\(kept)", operation: difference, status: 403,
+                 headers: read),
+            Call(method: .get, uri: "/v1/duplicates/difference?a=\(kept)&b=none", operation: difference, status: 404, headers: read),
+            Call(method: .get, uri: "/v1/duplicates/difference?a=\(gone)&b=\(kept)", operation: difference, status: 410, headers: read),
             // Thresholds never asked for: their groups are not computed yet.
             Call(method: .get, uri: "/v1/duplicates/plan?threshold=0.61", operation: plan, status: 409, headers: read),
             Call(method: .get, uri: "/v1/duplicates/review?threshold=0.61", operation: review, status: 200, headers: read,
@@ -257,7 +265,7 @@ import Testing
     @Test func theServedDocumentIsOpenAPI3() async throws {
         let document = try OpenAPIDocumentModel(try await servedDocument())
         #expect(document.root["openapi"]?.string?.hasPrefix("3.") == true)
-        #expect(document.operations.count == 24)
+        #expect(document.operations.count == 25)
         #expect(document.root["components"]?["securitySchemes"]?["bearer"]?["scheme"]?.string == "bearer")
 
         // The checker itself finds what it must: a missing field, an undocumented one, a wrong type, a bad item.

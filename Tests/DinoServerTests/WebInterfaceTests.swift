@@ -230,6 +230,47 @@ import Testing
         }
     }
 
+    @Test func theDifferenceMapIsRedWhereAPhotoWasEdited() async throws {
+        let dir = TemporaryDirectory()
+        let engine = try Fixture.engine(dir)
+        let photos = try IndexedPhotos(dir, engine: engine)
+        // A copy of Aqua with its top-left eighth painted black, indexed from a folder of its own.
+        let decoded = try ImageDecoder().decode(contentsOf: photos.kept)
+        var rgb = decoded.image.bytes
+        let (w, h) = (decoded.image.width, decoded.image.height)
+        for y in 0..<(h / 3) { for x in 0..<(w / 3) { for c in 0..<3 { rgb[(y * w + x) * 3 + c] = 0 } } }
+        let edited = dir.path + "/edited/Aqua-edited.jpg"
+        try FileManager.default.createDirectory(atPath: dir.path + "/edited", withIntermediateDirectories: true)
+        try Data(try JPEGEncoder.encode(rgb, width: w, height: h, quality: 95)).write(to: URL(fileURLWithPath: edited))
+        _ = try engine.index([dir.path + "/edited"])
+
+        try await Fixture.app(engine).test(.router) { client in
+            func difference(_ a: String, _ b: String) async throws -> (png: DecodedImage, mean: Float, least: Float) {
+                let response = try await client.execute(
+                    uri: "/v1/duplicates/difference?a=\(IndexedPhotos.encoded(a))&b=\(IndexedPhotos.encoded(b))&resolution=224",
+                    method: .get)
+                #expect(response.status == .ok, "\(response.text.prefix(200))")
+                let mean = Float(response.headers[HTTPField.Name("X-Mean-Cosine")!] ?? "") ?? -1
+                let least = Float(response.headers[HTTPField.Name("X-Min-Cosine")!] ?? "") ?? -1
+                return (try ImageDecoder().decode(Array(response.body.readableBytesView)), mean, least)
+            }
+            let same = try await difference(photos.kept, photos.kept)
+            #expect(same.mean == 1 && same.least == 1)
+            #expect(Set(same.png.image.bytes) == [255])  // all white: nothing differs
+            let changed = try await difference(photos.kept, edited)
+            #expect(changed.least < changed.mean && changed.mean < 1)
+            // Redder (less green) in the painted corner than in the untouched opposite one.
+            func green(_ x0: Int, _ y0: Int) -> Double {
+                let image = changed.png.image, bytes = image.bytes
+                var sum = 0.0
+                for y in y0..<(y0 + image.height / 4) { for x in x0..<(x0 + image.width / 4) { sum += Double(bytes[(y * image.width + x) * 3 + 1]) } }
+                return sum / Double(image.width / 4 * image.height / 4)
+            }
+            let image = changed.png.image
+            #expect(green(0, 0) + 40 < green(image.width * 3 / 4, image.height * 3 / 4), "\(green(0, 0)) vs \(green(image.width * 3 / 4, image.height * 3 / 4))")
+        }
+    }
+
     @Test func aDamagedClusterCacheIsRecomputedNotTrusted() async throws {
         let dir = TemporaryDirectory()
         let engine = try Fixture.engine(dir)

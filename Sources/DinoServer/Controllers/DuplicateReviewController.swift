@@ -1,4 +1,6 @@
+import DinoImage
 import DinoSearch
+import HTTPTypes
 import Foundation
 import Hummingbird
 import Synchronization
@@ -10,19 +12,25 @@ import Synchronization
 /// JSON and as a shell script instead.
 ///
 /// `GET /v1/duplicates/review`, `PUT /v1/duplicates/decisions`, `POST /v1/duplicates/apply`,
-/// `POST /v1/duplicates/undo`, `GET /v1/duplicates/plan`.
+/// `POST /v1/duplicates/undo`, `GET /v1/duplicates/plan`, `GET /v1/duplicates/difference` (the comparator's).
 final class DuplicateReviewController<Context: RequestContext>: Sendable {
-    let engine: SearchEngine
+    let pipeline: ImagePipeline
+    let thumbnails: Thumbnails
     let job: BackgroundJob<Float, Review>
     let decisions: ReviewDecisions
     let allowFileChanges: Bool
     /// The originals moved by the last apply, for undo (this server's; `dinosearch restore` undoes any).
     private let lastApply = Mutex<[String]>([])
     static var groupsPerPage: Int { 20 }
+    var engine: SearchEngine { pipeline.engine }
     var store: Store { engine.store }
 
-    init(engine: SearchEngine, job: BackgroundJob<Float, Review>, decisions: ReviewDecisions, allowFileChanges: Bool) {
-        self.engine = engine
+    init(
+        pipeline: ImagePipeline, thumbnails: Thumbnails, job: BackgroundJob<Float, Review>, decisions: ReviewDecisions,
+        allowFileChanges: Bool
+    ) {
+        self.pipeline = pipeline
+        self.thumbnails = thumbnails
         self.job = job
         self.decisions = decisions
         self.allowFileChanges = allowFileChanges
@@ -120,6 +128,8 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
             return try jsonResponse(report)
         }
 
+        group.get("duplicates/difference") { [self] request, _ in try await difference(request) }
+
         group.get("duplicates/plan") { [self] request, _ in
             let query = QueryParameters(request: request)
             let threshold = try query.float("threshold", in: -1...1) ?? DuplicateParameters().threshold
@@ -145,6 +155,61 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
                           .contentDisposition: "attachment; filename=\"dinosearch-plan.sh\""],
                 body: .init(byteBuffer: ByteBuffer(string: Self.script(report))))
         }
+    }
+
+    /// Where two stored images differ, patch by patch: both images' patch tokens (at `resolution`, the second's grid
+    /// matched to the first's by relative position), the cosine of each pair drawn over the first image's grid —
+    /// white where they agree, red where they do not (a crop, a watermark, an edit). PNG at the first image's input
+    /// size; `X-Patch-Grid`, `X-Mean-Cosine` and `X-Min-Cosine` headers.
+    func difference(_ request: Request) async throws -> Response {
+        let query = QueryParameters(request: request)
+        guard let a = query.string("a"), let b = query.string("b") else { throw APIError.badRequest("give the two keys as 'a' and 'b'") }
+        let resolution = try query.int("resolution", in: 14...1344) ?? 448
+        var features: [PatchTokens] = []
+        for key in [a, b] {
+            guard let record = try await offload({ [self] in try store.record(path: key) }) else {
+                throw APIError.notFound("no image with key '\(key)'")
+            }
+            features.append(try await pipeline.admitted {
+                try await MapsController<Context>.features(
+                    of: record, key: key, resolution: resolution, engine: engine, thumbnails: thumbnails).tokens
+            })
+        }
+        let (first, second) = (features[0], features[1])
+        let (png, mean, least) = try await offload { () throws -> ([UInt8], Float, Float) in
+            var scores: [Float] = []
+            scores.reserveCapacity(first.rows * first.columns)
+            for r in 0..<first.rows {
+                for c in 0..<first.columns {
+                    let r2 = min(second.rows - 1, r * second.rows / first.rows)
+                    let c2 = min(second.columns - 1, c * second.columns / first.columns)
+                    let x = (r * first.columns + c) * first.width, y = (r2 * second.columns + c2) * second.width
+                    scores.append(Self.cosine(Array(first.tokens[x..<(x + first.width)]), Array(second.tokens[y..<(y + second.width)])))
+                }
+            }
+            // Colour: agreement (cosine ≥ 0.95) white — the page multiplies the map onto the photo, so white leaves it
+            // as it is — turning to full red at cosine 0.5 and below.
+            let patch = 14
+            let (width, height) = (first.columns * patch, first.rows * patch)
+            var rgb = [UInt8](repeating: 0, count: width * height * 3)
+            for y in 0..<height {
+                for x in 0..<width {
+                    let score = scores[(y / patch) * first.columns + x / patch]
+                    let t = max(0, min(1, (0.95 - score) / 0.45))
+                    let i = (y * width + x) * 3
+                    rgb[i] = 255
+                    rgb[i + 1] = UInt8(255 * (1 - t))
+                    rgb[i + 2] = UInt8(255 * (1 - t))
+                }
+            }
+            return (try PNGEncoder.encode(rgb, width: width, height: height),
+                    scores.reduce(0, +) / Float(max(scores.count, 1)), scores.min() ?? 1)
+        }
+        var headers: HTTPFields = [.contentType: "image/png", .cacheControl: "no-store"]
+        headers[HTTPField.Name("X-Patch-Grid")!] = "\(first.columns)x\(first.rows)"
+        headers[HTTPField.Name("X-Mean-Cosine")!] = String(format: "%.4f", mean)
+        headers[HTTPField.Name("X-Min-Cosine")!] = String(format: "%.4f", least)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: png)))
     }
 
     /// One page of groups with their members' details, choices, the keep rule's reason and the weakest pair.

@@ -34,19 +34,9 @@ struct MapsController<Context: RequestContext> {
             guard let record = try await offload({ try engine.store.record(path: key.value) }) else {
                 throw APIError.notFound("no image with key '\(key.value)'")
             }
-            let features = try await pipeline.admitted { () async throws -> (tokens: PatchTokens, image: DenseImage) in
-                switch try engine.store.indexedFile(of: record) {
-                case .success(let path):
-                    return try await engine.patchFeatures(contentsOf: path, resolution: options.resolution)
-                case .failure(.notAFile):
-                    // Added over HTTP: the large thumbnail kept from the upload is the only picture there is.
-                    guard let kept = thumbnails.kept(contentHash: record.contentHash, size: 1024) else {
-                        throw FilesController<Context>.error(.notAFile, key: key.value)
-                    }
-                    return try await engine.patchFeatures(kept, name: key.value, resolution: options.resolution)
-                case .failure(let problem):
-                    throw FilesController<Context>.error(problem, key: key.value)
-                }
+            let features = try await pipeline.admitted {
+                try await Self.features(
+                    of: record, key: key.value, resolution: options.resolution, engine: engine, thumbnails: thumbnails)
             }
             return try await Self.response(features, options)
         }
@@ -58,6 +48,24 @@ struct MapsController<Context: RequestContext> {
                 return try await engine.patchFeatures(bytes, name: "upload", resolution: options.resolution)
             }
             return try await Self.response(features, options)
+        }
+    }
+
+    /// A stored image's patch tokens: from its indexed file, or for a key added over HTTP from the large thumbnail
+    /// kept from its upload (the only picture there is).
+    static func features(
+        of record: ImageRecord, key: String, resolution: Int, engine: SearchEngine, thumbnails: Thumbnails
+    ) async throws -> (tokens: PatchTokens, image: DenseImage) {
+        switch try engine.store.indexedFile(of: record) {
+        case .success(let path):
+            return try await engine.patchFeatures(contentsOf: path, resolution: resolution)
+        case .failure(.notAFile):
+            guard let kept = thumbnails.kept(contentHash: record.contentHash, size: 1024) else {
+                throw FilesController<Context>.error(.notAFile, key: key)
+            }
+            return try await engine.patchFeatures(kept, name: key, resolution: resolution)
+        case .failure(let problem):
+            throw FilesController<Context>.error(problem, key: key)
         }
     }
 

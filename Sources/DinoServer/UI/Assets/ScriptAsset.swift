@@ -461,15 +461,17 @@ async function duplicatesPage() {
             el('button', { type: 'button', 'data-testid': 'decision', 'aria-pressed': String(m.decision === 'trash'),
               'aria-label': `Quarantine ${baseName(m.key)}`,
               onclick: () => decide(item, group, item.dataset.decision === 'trash' ? 'keep' : 'trash') }, 'Quarantine'),
+            i > 0 ? el('button', { type: 'button', 'data-testid': 'compare', 'aria-label': `Compare ${baseName(m.key)} with the kept image`,
+              onclick: () => compare(group.members[0].key, m.key) }, 'Compare') : null,
             el('span', { class: 'verdict' }, m.decision === 'trash' ? 'goes' : 'stays'))));
       return item;
     });
-    section.append(
+    section.append(...[
       el('h2', { id: `group-${g}` }, `Group ${(answer.page - 1) * 20 + g + 1} · ${group.members.length} images`),
       el('p', { class: 'muted' }, `Kept by the rule: ${baseName(group.members[0].key)} (${group.kept_because}).`),
       group.chained ? el('p', { class: 'warning', 'data-testid': 'chain-warning' },
         `Held together through others: its least similar pair has cosine ${group.weakest_pair.toFixed(4)}, below the threshold. Look before you apply.`) : null,
-      el('ul', { class: 'grid' }, members));
+      el('ul', { class: 'grid' }, members)].filter(Boolean));
     section.decide = (item, decision) => decide(item, group, decision);
     return section;
   });
@@ -523,10 +525,70 @@ async function duplicatesPage() {
       't: quarantine the image', 'u: keep the image', 'Enter: apply this page', '?: this list'].map((k) => el('li', {}, k))),
     el('form', { method: 'dialog' }, el('button', {}, 'Close')));
   main.append(help);
+  // The comparator: two images side by side with zoom and pan kept in step, a swipe between them, and where
+  // their patch features differ (per-patch cosine of DINOv2's tokens, red where they disagree).
+  const comparator = el('dialog', { class: 'comparator', 'data-testid': 'comparator', 'aria-label': 'Compare two images' });
+  main.append(comparator);
+  const compare = (first, second) => {
+    let pair = [first, second], mode = 'side', view = { scale: 1, x: 0, y: 0 };
+    const stage = el('div', { class: 'compare-stage' });
+    const caption = el('p', { class: 'muted', 'aria-live': 'polite' });
+    const place = () => {
+      for (const img of stage.querySelectorAll('img')) {
+        img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
+      }
+    };
+    const zoom = (factor) => { view.scale = Math.max(1, Math.min(8, view.scale * factor)); place(); };
+    const draw = async () => {
+      for (const b of modes.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.mode === mode));
+      const [a, b] = pair;
+      caption.textContent = `${baseName(a)} · ${baseName(b)}`;
+      if (mode === 'side') {
+        stage.replaceChildren(el('div', { class: 'pane' }, thumbnail(a, 1024, 'photo')), el('div', { class: 'pane' }, thumbnail(b, 1024, 'photo')));
+      } else if (mode === 'swipe') {
+        const top = thumbnail(b, 1024, 'photo top');
+        const slider = el('input', { type: 'range', min: 0, max: 100, value: 50, 'data-testid': 'swipe', 'aria-label': 'Swipe between the two' });
+        const clip = () => { top.style.clipPath = `inset(0 ${100 - slider.value}% 0 0)`; };
+        slider.oninput = clip;
+        clip();
+        stage.replaceChildren(el('div', { class: 'pane stacked' }, thumbnail(a, 1024, 'photo'), top), slider);
+      } else {
+        stage.replaceChildren(el('p', { role: 'status' }, 'Computing both images\u2019 patch features…'));
+        try {
+          const response = await api(`/v1/duplicates/difference?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+          const map = el('img', { class: 'over difference', src: URL.createObjectURL(await response.blob()), 'data-testid': 'difference-map',
+            alt: `Where ${baseName(b)} differs from ${baseName(a)}, patch by patch` });
+          stage.replaceChildren(el('div', { class: 'pane stacked' }, thumbnail(a, 1024, 'photo'), map));
+          caption.textContent = `Per-patch cosine of the two images' DINOv2 features: mean ${response.headers.get('X-Mean-Cosine')}, least ${response.headers.get('X-Min-Cosine')} (red: they differ there).`;
+        } catch (error) { showError(stage, error); }
+      }
+      place();
+    };
+    let drag = null;
+    stage.onpointerdown = (e) => { drag = { x: e.clientX - view.x, y: e.clientY - view.y }; stage.setPointerCapture(e.pointerId); };
+    stage.onpointermove = (e) => { if (drag) { view.x = e.clientX - drag.x; view.y = e.clientY - drag.y; place(); } };
+    stage.onpointerup = () => { drag = null; };
+    stage.onwheel = (e) => { e.preventDefault(); zoom(e.deltaY < 0 ? 1.25 : 0.8); };
+    const modes = el('div', { class: 'actions', role: 'group', 'aria-label': 'View' },
+      [['side', 'Side by side'], ['swipe', 'Swipe'], ['difference', 'Difference']].map(([name, label]) =>
+        el('button', { type: 'button', 'data-mode': name, 'data-testid': 'mode-' + name, onclick: () => { mode = name; draw(); } }, label)));
+    comparator.replaceChildren(
+      el('h2', {}, 'Compare'), caption, modes,
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', 'data-testid': 'swap', onclick: () => { pair = [pair[1], pair[0]]; draw(); } }, 'Swap'),
+        el('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => zoom(1.25) }, '+'),
+        el('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => zoom(0.8) }, '−'),
+        el('button', { type: 'button', onclick: () => { view = { scale: 1, x: 0, y: 0 }; place(); } }, 'Fit'),
+        el('button', { type: 'button', 'data-testid': 'close-comparator', onclick: () => comparator.close() }, 'Close')),
+      stage);
+    comparator.showModal();
+    draw();
+  };
+
   const focusedGroup = () => document.activeElement?.closest('[data-testid=group]');
   const focusedMember = () => document.activeElement?.closest('[data-testid=member]');
   document.onkeydown = (e) => {
-    if (e.target.matches('input, select, textarea') || help.open || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.matches('input, select, textarea') || help.open || comparator.open || e.ctrlKey || e.metaKey || e.altKey) return;
     const group = focusedGroup(), member = focusedMember();
     const move = (step) => {
       const i = groups.indexOf(group);

@@ -65,6 +65,14 @@ figcaption { font-size: .85rem; color: var(--muted); margin-top: 4px; }
 button[aria-pressed="true"] { background: var(--bad); color: #fff; border-color: var(--bad); }
 .warning { background: #fff3b0; color: #1b1f24; padding: 6px 10px; border-radius: 6px; }
 button:disabled { opacity: .5; cursor: default; }
+dialog.comparator { width: 94vw; max-width: 94vw; }
+.compare-stage { display: flex; gap: 8px; flex-wrap: wrap; touch-action: none; cursor: grab; }
+.compare-stage input[type=range] { width: 100%; }
+.pane { flex: 1 1 400px; height: 62vh; overflow: hidden; position: relative; background: var(--panel); border-radius: 6px; }
+.pane img.photo { transform-origin: 0 0; width: 100%; height: auto; display: block; }
+.pane.stacked img { position: absolute; top: 0; left: 0; }
+.pane.stacked img.over { width: 100%; height: auto; }
+.pane.stacked img.difference { mix-blend-mode: multiply; }  /* white where the patches agree: the photo unchanged */
 dl.stats { display: grid; grid-template-columns: max-content 1fr; gap: 6px 18px; }
 dl.stats dt { color: var(--muted); }
 dl.stats dd { margin: 0; overflow-wrap: anywhere; }
