@@ -2179,12 +2179,16 @@ public enum OpenAPIDocument {
             "type": "string",
             "description": "The group's name (SHA-256 of its members' sorted paths): decisions hold while it is the same."
           },
+          "size": {
+            "type": "integer",
+            "description": "Images in the group (at most 48 are in `members`: the kept one and those nearest it)."
+          },
           "members": {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/ReviewMember"
             },
-            "description": "The kept image first, then by cosine."
+            "description": "The kept image first, then by cosine; at most 48."
           },
           "kept_because": {
             "type": "string",
@@ -2198,7 +2202,7 @@ public enum OpenAPIDocument {
           },
           "weakest_pair": {
             "type": "number",
-            "description": "The least cosine between two members."
+            "description": "The least cosine between two members shown, or of any member to the kept one."
           },
           "chained": {
             "type": "boolean",
@@ -2207,6 +2211,7 @@ public enum OpenAPIDocument {
         },
         "required": [
           "group",
+          "size",
           "members",
           "kept_because",
           "weakest_pair",

@@ -8,6 +8,7 @@ DINOSEARCH_SCREENSHOTS=DIR also writes a screenshot of each page there (the READ
 """
 
 import http.client
+import io
 import json
 import os
 import shutil
@@ -66,6 +67,17 @@ class Server:
         self.log.close()
 
 
+def screenshot(driver, name):
+    """With DINOSEARCH_SCREENSHOTS set, the page as the README shows it: a PNG of 256 colours (a quarter the size)."""
+    if not SCREENSHOTS:
+        return
+    from PIL import Image  # in the examples' environment (requirements.txt)
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    picture = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    picture.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        os.path.join(SCREENSHOTS, name + ".png"), optimize=True)
+
+
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -76,17 +88,24 @@ def browser():
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+def library(tests, curation=True):
+    """Gives a test class a scratch folder (`scratch`) holding a copy of the example photos (`photos`; with the
+    curation fixtures below `photos/curation`) indexed into a store (`store`) with the fixture model."""
+    if not os.access(BINARY, os.X_OK):
+        raise unittest.SkipTest(f"no dinosearch binary at {BINARY} (build it, or set DINOSEARCH_BIN)")
+    tests.scratch = tempfile.mkdtemp(prefix="dinosearch-browser-")
+    tests.photos = os.path.join(tests.scratch, "photos")
+    shutil.copytree(PHOTOS, tests.photos, ignore=shutil.ignore_patterns("*.md"))
+    if curation:
+        shutil.copytree(CURATION, os.path.join(tests.photos, "curation"))
+    tests.store = os.path.join(tests.scratch, "store")
+    run(BINARY, "index", "--store", tests.store, "--model", MODEL, tests.photos)
+
+
 class PageTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.access(BINARY, os.X_OK):
-            raise unittest.SkipTest(f"no dinosearch binary at {BINARY} (build it, or set DINOSEARCH_BIN)")
-        cls.scratch = tempfile.mkdtemp(prefix="dinosearch-browser-")
-        cls.photos = os.path.join(cls.scratch, "photos")
-        shutil.copytree(PHOTOS, cls.photos, ignore=shutil.ignore_patterns("*.md"))
-        shutil.copytree(CURATION, os.path.join(cls.photos, "curation"))
-        cls.store = os.path.join(cls.scratch, "store")
-        run(BINARY, "index", "--store", cls.store, "--model", MODEL, cls.photos)
+        library(cls)
         cls.count = len([f for _, _, files in os.walk(cls.photos) for f in files])
         # A photo that will be deleted once indexed: its thumbnail must become a placeholder, not a broken image.
         cls.doomed = os.path.join(cls.photos, "curation", "Aqua-q30.jpg")
@@ -131,9 +150,7 @@ class PageTests(unittest.TestCase):
         """)
 
     def screenshot(self, name):
-        if SCREENSHOTS:
-            os.makedirs(SCREENSHOTS, exist_ok=True)
-            self.driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+        screenshot(self.driver, name)
 
     def axe(self):
         axe = Axe(self.driver)
@@ -315,13 +332,7 @@ class KeyTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if not os.access(BINARY, os.X_OK):
-            raise unittest.SkipTest(f"no dinosearch binary at {BINARY}")
-        cls.scratch = tempfile.mkdtemp(prefix="dinosearch-browser-keys-")
-        cls.photos = os.path.join(cls.scratch, "photos")
-        shutil.copytree(PHOTOS, cls.photos, ignore=shutil.ignore_patterns("*.md"))
-        cls.store = os.path.join(cls.scratch, "store")
-        run(BINARY, "index", "--store", cls.store, "--model", MODEL, cls.photos)
+        library(cls, curation=False)
         env = dict(os.environ, DINOSEARCH_API_KEY="write-secret", DINOSEARCH_READ_KEY="read-secret")
         cls.server = Server(cls.store, env=env)
         cls.driver = browser()

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import unittest
 
 from selenium.common.exceptions import StaleElementReferenceException
@@ -17,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from test_pages import BINARY, CURATION, MODEL, PHOTOS, SCREENSHOTS, Server, browser, run
+from test_pages import BINARY, SCREENSHOTS, Server, browser, library, screenshot
 
 THRESHOLD = "0.9999"  # where the random test model finds the 7 families exactly (README)
 
@@ -30,14 +29,7 @@ def sha256(path):
 class ReviewTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.access(BINARY, os.X_OK):
-            raise unittest.SkipTest(f"no dinosearch binary at {BINARY}")
-        cls.scratch = tempfile.mkdtemp(prefix="dinosearch-review-")
-        cls.photos = os.path.join(cls.scratch, "photos")
-        shutil.copytree(PHOTOS, cls.photos, ignore=shutil.ignore_patterns("*.md"))
-        shutil.copytree(CURATION, os.path.join(cls.photos, "curation"))
-        cls.store = os.path.join(cls.scratch, "store")
-        run(BINARY, "index", "--store", cls.store, "--model", MODEL, cls.photos)
+        library(cls)
         cls.hashes = {os.path.join(root, f): sha256(os.path.join(root, f))
                       for root, _, files in os.walk(cls.photos) for f in files}
         cls.driver = browser()
@@ -87,8 +79,7 @@ class ReviewTests(unittest.TestCase):
             self.assertNotIn("curation", members[0].get_attribute("data-key"))  # the full-size original: most pixels
         self.assertIn("21 would go", self.all("review-summary")[0].text)
         self.assertTrue(groups[0].find_elements(By.CSS_SELECTOR, ".field.differs"))  # sizes differ within a family
-        if SCREENSHOTS:
-            self.driver.save_screenshot(os.path.join(SCREENSHOTS, "duplicates.png"))
+        screenshot(self.driver, "duplicates")
 
         # Keep one more image of the first group: survives a reload and a restart.
         spared = self.all("member", groups[0])[1]
@@ -198,7 +189,7 @@ class ReviewTests(unittest.TestCase):
             self.all("compare", groups[0])[0].click()
             self.all("mode-difference", comparator)[0].click()
             self.wait_for(lambda d: self.all("difference-map", comparator) or None)
-            self.driver.save_screenshot(os.path.join(SCREENSHOTS, "compare.png"))
+            screenshot(self.driver, "compare")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ public final class ReviewDecisions: Sendable {
         decisions.withLock { $0[group] ?? [:] }
     }
 
+    /// Every choice, by group and key.
+    public func all() -> [String: [String: Decision]] { decisions.withLock { $0 } }
+
     /// Records a choice and writes the file whole (temporary name, synced, renamed) before returning.
     public func set(_ decision: Decision, key: String, group: String) throws(StoreError) {
         try decisions.withLock { (all) throws(StoreError) in

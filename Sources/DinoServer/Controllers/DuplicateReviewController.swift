@@ -40,13 +40,22 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
     struct Review: Sendable {
         var images: Int
         var groups: [(name: String, group: DuplicateGroup)]
+        /// Where each group is in `groups`, by name.
+        var position: [String: Int] = [:]
+        /// Images the keep rule alone would send to the quarantine.
+        var redundant: Int
         init(_ report: DuplicateReport) {
             images = report.images
             groups = report.groups.map { group in
                 (ReviewDecisions.group([group.keep.path] + group.duplicates.map(\.record.path)), group)
             }
+            for (i, entry) in groups.enumerated() { position[entry.name] = i }
+            redundant = report.groups.reduce(0) { $0 + $1.duplicates.count }
         }
     }
+
+    /// Images shown of one group (the kept one and those nearest it); a larger group says how many it has.
+    static var membersShown: Int { 48 }
 
     struct Member: Encodable {
         var key: String, id: UInt64, width: Int, height: Int, bytes: Int64, format: String, modified: Double
@@ -55,9 +64,9 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
         var decision: String
     }
     struct Group: Encodable {
-        var group: String, members: [Member], keptBecause: String, weakestPair: Float, chained: Bool
+        var group: String, size: Int, members: [Member], keptBecause: String, weakestPair: Float, chained: Bool
         enum CodingKeys: String, CodingKey {
-            case group, members, keptBecause = "kept_because", weakestPair = "weakest_pair", chained
+            case group, size, members, keptBecause = "kept_because", weakestPair = "weakest_pair", chained
         }
     }
     struct Page: Encodable {
@@ -219,13 +228,15 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
         var groups: [Group] = []
         for (name, group) in shown {
             let chosen = decisions.decisions(group: name)
-            let records = [group.keep] + group.duplicates.map(\.record)
-            let scores = [Float(1)] + group.duplicates.map(\.score)
+            let records = [group.keep] + group.duplicates.prefix(Self.membersShown - 1).map(\.record)
+            let scores = [Float(1)] + group.duplicates.prefix(Self.membersShown - 1).map(\.score)
+            // The weakest pair among the images shown, and every image's cosine to the kept one (a bound on the
+            // weakest pair of a group too large to compare pair by pair).
             let vectors = try records.map { try store.vector(id: $0.id) ?? [] }
-            var weakest: Float = 1
+            var weakest = group.duplicates.map(\.score).min() ?? 1
             for i in vectors.indices { for j in vectors.indices where j > i { weakest = min(weakest, Self.cosine(vectors[i], vectors[j])) } }
             groups.append(Group(
-                group: name,
+                group: name, size: group.count,
                 members: zip(records, scores).enumerated().map { i, pair in
                     let (record, score) = pair
                     return Member(
@@ -236,10 +247,14 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
                 keptBecause: Self.reason(group.keep, over: group.duplicates.map(\.record)),
                 weakestPair: weakest, chained: weakest < threshold))
         }
-        let toGo = review.groups.reduce(0) { total, entry in
-            let chosen = decisions.decisions(group: entry.name)
-            let members = [entry.group.keep] + entry.group.duplicates.map(\.record)
-            return total + members.enumerated().filter { i, record in (chosen[record.path] ?? (i == 0 ? .keep : .trash)) == .trash }.count
+        // The keep rule's count, corrected for the groups where the person chose.
+        var toGo = review.redundant
+        for (name, chosen) in decisions.all() {
+            guard let i = review.position[name] else { continue }
+            let members = [review.groups[i].group.keep] + review.groups[i].group.duplicates.map(\.record)
+            for (j, record) in members.enumerated() {
+                if let choice = chosen[record.path] { toGo += (choice == .trash ? 1 : 0) - (j == 0 ? 0 : 1) }
+            }
         }
         return Page(
             threshold: threshold, images: review.images, groupsTotal: review.groups.count, imagesToGo: toGo,

@@ -467,7 +467,8 @@ async function duplicatesPage() {
       return item;
     });
     section.append(...[
-      el('h2', { id: `group-${g}` }, `Group ${(answer.page - 1) * 20 + g + 1} · ${group.members.length} images`),
+      el('h2', { id: `group-${g}` }, `Group ${(answer.page - 1) * 20 + g + 1} · ${group.size} images` +
+        (group.size > group.members.length ? ` (the ${group.members.length} nearest the kept one shown)` : '')),
       el('p', { class: 'muted' }, `Kept by the rule: ${baseName(group.members[0].key)} (${group.kept_because}).`),
       group.chained ? el('p', { class: 'warning', 'data-testid': 'chain-warning' },
         `Held together through others: its least similar pair has cosine ${group.weakest_pair.toFixed(4)}, below the threshold. Look before you apply.`) : null,
