@@ -1,7 +1,7 @@
 import Foundation
 
 extension Store {
-    /// `cluster(_:progress:)`, kept in the store (`<store>/cache/clusters-k<K>-s<SEED>-i<ITERATIONS>.bin`) and
+    /// `cluster(_:progress:)`, kept in the store (`<store>/cache/clusters-k<K>-s<SEED>-i<ITERATIONS>-p<POINTS>.bin`) and
     /// reused while the store is unchanged (same change sequence): a page that shows clusters computes k-means once.
     /// A damaged or stale cache file is simply recomputed.
     public func cachedCluster(

@@ -7,7 +7,7 @@ import Synchronization
 /// that moved or was copied reuses its thumbnail and a changed file gets a new one.
 ///
 /// Made on demand from the indexed file (DCT-scaled decode, oriented upright) or, for images added over HTTP,
-/// from the upload's bytes when they arrive (`keep(_:contentHash:)`): no file stands behind those keys later.
+/// from the upload's bytes when they arrive (`keep(_:width:height:contentHash:)`): no file stands behind those keys.
 /// A thumbnail is made once per content hash and size however many requests ask for it at the same time.
 public final class Thumbnails: Sendable {
     /// The sizes served: the longer side in pixels (grid cells, and a large view).
