@@ -2,8 +2,13 @@ import DinoImage
 import Foundation
 
 /// Finds the image files under a set of paths: directories are walked recursively (symlinked ones followed,
-/// each real directory visited once, so symlink loops end), hidden entries skipped unless asked for.
+/// each real directory visited once, so symlink loops end), hidden entries skipped unless asked for. A store's
+/// own folder (its thumbnails) and a quarantine folder are never walked into: their pictures are not photos to
+/// index, and a quarantined copy indexed again would undo the quarantine.
 struct FileWalker {
+    /// A file whose presence marks a folder as dinosearch's own (a store holds its catalog; a quarantine its marker).
+    static let ownFolderMarkers = ["catalog.mdb", QuarantineJournal.marker]
+
     var includeHidden = false
 
     /// File extensions taken as images even when their bytes are not (those then fail with a clear reason).
@@ -41,12 +46,15 @@ struct FileWalker {
             return
         }
         var names: [String] = []
+        var own = false
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if Self.ownFolderMarkers.contains(name) { own = true }
             if name == "." || name == ".." || (!includeHidden && name.hasPrefix(".")) { continue }
             names.append(name)
         }
         closedir(handle)
+        if own { return }
         for name in names.sorted() {
             let path = directory == "/" ? "/" + name : directory + "/" + name
             var entry = stat()

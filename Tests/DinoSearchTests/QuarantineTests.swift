@@ -148,6 +148,19 @@ import Testing
         #expect(try FileManager.default.fileExists(atPath: rewritten) && (store.record(path: rewritten)) != nil)
     }
 
+    @Test func aQuarantineInsideAnIndexedFolderIsNotIndexedAgain() async throws {
+        let dir = TemporaryDirectory()
+        let folder = dir.path + "/photos"
+        _ = try Self.library(in: folder, copies: 2)
+        let engine = try engine(dir)
+        _ = try engine.index([folder])
+        let quarantine = folder + "/quarantine"
+        let report = try engine.store.quarantine([QuarantineRequest(path: folder + "/Aqua/copy-1.png")], into: quarantine)
+        #expect(report.moved.count == 1 && engine.store.count == 13)
+        let again = try engine.index([folder])
+        #expect(again.added == 0 && engine.store.count == 13)  // the quarantined copy is not found again
+    }
+
     @Test func restoreNeverOverwritesAndChecksTheBytes() async throws {
         let dir = TemporaryDirectory()
         let folder = dir.path + "/photos"

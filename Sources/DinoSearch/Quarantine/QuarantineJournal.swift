@@ -36,6 +36,8 @@ public struct QuarantineEntry: Codable, Sendable, Equatable {
 /// The journal file: appended a line at a time, each synced before the caller goes on.
 struct QuarantineJournal {
     static let fileName = "journal.jsonl"
+    /// An empty file that marks the folder as a quarantine, so `index` never walks into it.
+    static let marker = ".dinosearch-quarantine"
     let folder: String
     var path: String { (folder as NSString).appendingPathComponent(Self.fileName) }
 
@@ -83,7 +85,10 @@ struct QuarantineJournal {
         }
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(descriptor) == 0 else { throw FileMover.error(path, "cannot be written") }
-        if !existed { try FileMover.syncFolder(folder) }
+        if !existed {
+            FileManager.default.createFile(atPath: (folder as NSString).appendingPathComponent(Self.marker), contents: nil)
+            try FileMover.syncFolder(folder)
+        }
     }
 
     private func lastByte() throws -> UInt8? {
