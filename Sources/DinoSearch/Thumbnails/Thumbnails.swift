@@ -7,7 +7,7 @@ import Synchronization
 /// that moved or was copied reuses its thumbnail and a changed file gets a new one.
 ///
 /// Made on demand from the indexed file (DCT-scaled decode, oriented upright) or, for images added over HTTP,
-/// from the upload's bytes when they arrive (`keep(_:width:height:contentHash:)`): no file stands behind those keys.
+/// from the upload's bytes, in the background after the upload is answered (`keepLater`): no file stands behind them.
 /// A thumbnail is made once per content hash and size however many requests ask for it at the same time.
 public final class Thumbnails: Sendable {
     /// The sizes served: the longer side in pixels (grid cells, and a large view).
@@ -42,6 +42,11 @@ public final class Thumbnails: Sendable {
         let etag = "\"\(hash.isEmpty ? "id\(record.id)" : hash)-\(size)\""
         if let cached = kept(contentHash: hash, size: size) {
             return Thumbnail(jpeg: cached, etag: etag)
+        }
+        // An upload's thumbnails may still be in the making (`keepLater`): wait for them rather than fail.
+        if let pending = inFlight.withLock({ $0[Self.uploadSlot(hash)] }) {
+            _ = try? await pending.value
+            if let cached = kept(contentHash: hash, size: size) { return Thumbnail(jpeg: cached, etag: etag) }
         }
         let path: String
         switch try store.indexedFile(of: record) {
@@ -88,6 +93,30 @@ public final class Thumbnails: Sendable {
             if let jpeg = try? Self.encode(decoded.image, longSide: size) { save(jpeg, hash: contentHash, size: size) }
         }
     }
+
+    /// Uploads whose thumbnails may wait to be made at once; past that, `keepLater` makes them before returning
+    /// (each waiting upload holds its bytes: this bounds the memory, and slows uploads only under a flood).
+    public static let maxPendingUploads = 8
+
+    /// `keep`, after the caller's answer: started in the background (a request for the thumbnail meanwhile waits
+    /// for it), unless `maxPendingUploads` are waiting already, in which case it is done before returning.
+    public func keepLater(_ bytes: [UInt8], width: Int, height: Int, contentHash: String) async {
+        guard !contentHash.isEmpty else { return }
+        let slot = Self.uploadSlot(contentHash)
+        let started = inFlight.withLock { tasks -> Bool in
+            if tasks[slot] != nil { return true }
+            guard tasks.keys.filter({ $0.hasPrefix("upload/") }).count < Self.maxPendingUploads else { return false }
+            tasks[slot] = Task.detached { [self] in
+                _ = try? await offload { [self] in keep(bytes, width: width, height: height, contentHash: contentHash) }
+                _ = inFlight.withLock { $0.removeValue(forKey: slot) }
+                return []
+            }
+            return true
+        }
+        if !started { _ = try? await offload { [self] in keep(bytes, width: width, height: height, contentHash: contentHash) } }
+    }
+
+    static func uploadSlot(_ hash: String) -> String { "upload/" + hash }
 
     /// The thumbnail kept for a content hash at `size`, if there is one (nothing is made).
     public func kept(contentHash: String, size: Int) -> [UInt8]? {

@@ -29,10 +29,9 @@ struct ImagesController<Context: RequestContext> {
             }
             let id = try await pipeline.add(image, size: bytes.count, key: key.value)
             if let thumbnails, let hash = image.contentHash {
-                // No file stands behind an uploaded key: its pictures are made now or never. After the answer, one
-                // at a time on a background queue, so uploads are not slowed by them.
-                let (width, height) = (image.width, image.height)
-                thumbnailQueue.async { thumbnails.keep(bytes, width: width, height: height, contentHash: hash) }
+                // No file stands behind an uploaded key: its pictures are made now or never — in the background,
+                // so uploads are not slowed by them (a thumbnail request meanwhile waits for them).
+                await thumbnails.keepLater(bytes, width: image.width, height: image.height, contentHash: hash)
             }
             return try jsonResponse(Added(id: id, key: key.value, width: image.width, height: image.height))
         }
@@ -54,9 +53,6 @@ struct ImagesController<Context: RequestContext> {
         }
     }
 }
-
-/// Where thumbnails of uploads are made: one at a time, below the requests' priority.
-private let thumbnailQueue = DispatchQueue(label: "dinosearch.upload-thumbnails", qos: .utility)
 
 /// An image's key: the rest of the path after `/v1/images/` (or another route's prefix), percent-decoded (so a key
 /// may hold `/` as itself or as `%2F`), valid UTF-8, 1 to 1,024 bytes, without NUL.
