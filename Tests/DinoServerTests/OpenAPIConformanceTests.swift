@@ -13,7 +13,7 @@ import Testing
 /// Why a schema-driven test in Swift rather than spec-first code generation: keys hold slashes (`{key...}`), which
 /// OpenAPI path templates cannot express and swift-openapi-generator would refuse; and a test that needs neither
 /// Python nor a code generator runs in plain `swift test`.
-@Suite struct OpenAPIConformanceTests {
+@Suite(.offCooperativePool) struct OpenAPIConformanceTests {
     struct Call {
         var method: HTTPRequest.Method
         var uri: String

@@ -13,7 +13,7 @@ import Testing
 /// What the web interface stands on: its pages and assets, thumbnails and originals read back from indexed
 /// folders only, the browser guard, the cluster listing's background k-means and the patch maps. The pages
 /// themselves are driven in a real browser by Tests/Browser (scripts/test-browser.sh).
-@Suite(.serialized) struct WebInterfaceTests {
+@Suite(.serialized, .offCooperativePool) struct WebInterfaceTests {
     @Test func pagesComeWithAStrictPolicyWithinTheBudgetAndNotUnderNoUI() async throws {
         let dir = TemporaryDirectory()
         let engine = try Fixture.engine(dir)

@@ -101,7 +101,7 @@ final class DuplicateReviewController<Context: RequestContext>: Sendable {
 
         group.put("duplicates/decisions") { [self] request, _ in
             let choice = try await RequestBody.json(Choice.self, request, limit: 1 << 16)
-            try decisions.set(choice.decision, key: choice.key, group: choice.group)
+            try await offload { [self] in try decisions.set(choice.decision, key: choice.key, group: choice.group) }
             return try jsonResponse(choice)
         }
 
