@@ -98,8 +98,9 @@ public final class Thumbnails: Sendable {
     /// (each waiting upload holds its bytes: this bounds the memory, and slows uploads only under a flood).
     public static let maxPendingUploads = 8
 
-    /// `keep`, after the caller's answer: started in the background (a request for the thumbnail meanwhile waits
-    /// for it), unless `maxPendingUploads` are waiting already, in which case it is done before returning.
+    /// `keep`, after the caller's answer: started in the background at utility priority (a request for the thumbnail
+    /// meanwhile waits for it), unless `maxPendingUploads` are waiting already, in which case it is done before
+    /// returning.
     public func keepLater(_ bytes: [UInt8], width: Int, height: Int, contentHash: String) async {
         guard !contentHash.isEmpty else { return }
         let slot = Self.uploadSlot(contentHash)
@@ -107,7 +108,13 @@ public final class Thumbnails: Sendable {
             if tasks[slot] != nil { return true }
             guard tasks.keys.filter({ $0.hasPrefix("upload/") }).count < Self.maxPendingUploads else { return false }
             tasks[slot] = Task.detached { [self] in
-                _ = try? await offload { [self] in keep(bytes, width: width, height: height, contentHash: contentHash) }
+                // Below the requests' priority: under a flood of uploads, searches and embeddings go first.
+                await withCheckedContinuation { done in
+                    DispatchQueue.global(qos: .utility).async { [self] in
+                        keep(bytes, width: width, height: height, contentHash: contentHash)
+                        done.resume()
+                    }
+                }
                 _ = inFlight.withLock { $0.removeValue(forKey: slot) }
                 return []
             }
