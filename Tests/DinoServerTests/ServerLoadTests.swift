@@ -58,7 +58,13 @@ import Testing
             seeded.append(try engine.store.vector(id: engine.store.record(path: "seed/\(name).jpg")!.id)!)
         }
         let queries = seeded
-        let app = try Fixture.app(engine)
+        // No upload thumbnails here: in the debug build each costs about a second of CPU (the resampler is not
+        // optimised), and 40 of them on two cores, beside the rest of the parallel suite, push the 240 requests past
+        // their 60 s deadline. This test is about searches and uploads under load; WebInterfaceTests and the
+        // conformance test cover the thumbnails.
+        var configuration = ServerConfiguration()
+        configuration.keepsUploadThumbnails = false
+        let app = try Fixture.app(engine, configuration)
         let (searches, uploads) = try await app.test(.ahc(.http)) { testClient in
             let port = try #require(testClient.port)
             return try await Self.withClient(connections: 8) { client in
