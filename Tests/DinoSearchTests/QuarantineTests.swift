@@ -229,6 +229,29 @@ import Testing
         #expect(back.added == added)
     }
 
+    /// A batch of journal lines cut short by a crash (kill -9 stops a long write at a page boundary) is not part of
+    /// the journal: the next batch starts after the last complete line, and every complete line still reads.
+    @Test func aJournalCutShortByACrashStaysReadable() throws {
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let journal = QuarantineJournal(folder: dir.path)
+        func entry(_ n: Int) -> QuarantineEntry {
+            QuarantineEntry(action: .move, original: "/photos/\(n).jpg", quarantined: dir.path + "/photos/\(n).jpg",
+                            sha256: String(repeating: "ab", count: 32), size: Int64(n), modified: 1, time: 2, kept: nil,
+                            record: nil, vector: nil)
+        }
+        try journal.append((0..<3).map(entry))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"action":"move","original":"/photos/cut"#.utf8))
+        try handle.close()
+        #expect(try journal.entries() == (0..<3).map(entry))  // the torn tail is ignored when read…
+        try journal.append((3..<5).map(entry))
+        #expect(try journal.entries() == (0..<5).map(entry))  // …and cut off when the next batch is written
+        let text = try String(contentsOfFile: journal.path, encoding: .utf8)
+        #expect(!text.contains("/photos/cut") && text.hasSuffix("\n"))
+    }
+
     /// kill -9 at random instants of `dinosearch duplicates --quarantine` over 200 files, several times, then a run
     /// to the end: after every kill each file is exactly once in place or in the quarantine, and at the end the
     /// store holds exactly the kept images; `dinosearch restore` then gives back all 200, byte for byte.

@@ -14,6 +14,10 @@ import Testing
     static func withClient<T>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        // A request waits in the pool's queue until one of the `connections` is free, and AsyncHTTPClient gives it
+        // its connect timeout (10 s by default) for that: 240 requests over 8 connections on two busy cores wait
+        // longer than that (getConnectionFromPoolTimeout in CI), so the wait gets the request's own deadline.
+        configuration.timeout.connect = .seconds(300)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let value = try await body(client)

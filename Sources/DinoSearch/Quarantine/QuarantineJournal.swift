@@ -75,13 +75,13 @@ struct QuarantineJournal {
             line.append(UInt8(ascii: "\n"))
         }
         let existed = FileManager.default.fileExists(atPath: path)
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileMover.error(path, "cannot be opened for writing") }
         defer { close(descriptor) }
-        // A torn last line from a crash gets a newline first, so this line starts a line of its own.
-        var size = stat()
-        if fstat(descriptor, &size) == 0, size.st_size > 0, let last = try? lastByte() , last != UInt8(ascii: "\n") {
-            _ = [UInt8(ascii: "\n")].withUnsafeBytes { write(descriptor, $0.baseAddress, 1) }
+        // A last line torn by a crash was never synced and nothing moved after it: cut it off, so the new lines
+        // follow the last complete one (a newline after it instead would leave an unreadable line in the middle).
+        if let end = completeLength(descriptor), ftruncate(descriptor, off_t(end)) != 0 {
+            throw FileMover.error(path, "cannot be written")
         }
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(descriptor) == 0 else { throw FileMover.error(path, "cannot be written") }
@@ -91,12 +91,23 @@ struct QuarantineJournal {
         }
     }
 
-    private func lastByte() throws -> UInt8? {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        let end = try handle.seekToEnd()
-        guard end > 0 else { return nil }
-        try handle.seek(toOffset: end - 1)
-        return try handle.read(upToCount: 1)?.first
+    /// The length of the open journal up to and including its last newline, or nil when it ends with one (or is
+    /// empty). Reads backwards from the end, so a long journal is not read whole for every batch.
+    private func completeLength(_ descriptor: Int32) -> Int? {
+        var size = stat()
+        guard fstat(descriptor, &size) == 0, size.st_size > 0 else { return nil }
+        var end = Int(size.st_size)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var first = true
+        while end > 0 {
+            let start = max(0, end - chunk.count)
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, end - start, off_t(start)) }
+            guard count == end - start else { return nil }
+            if first, chunk[count - 1] == UInt8(ascii: "\n") { return nil }
+            first = false
+            if let newline = chunk[..<count].lastIndex(of: UInt8(ascii: "\n")) { return start + newline + 1 }
+            end = start
+        }
+        return 0
     }
 }
