@@ -10,6 +10,9 @@
 int32_t dino_jpeg_orientation(const uint8_t *data, size_t length);
 int32_t dino_webp_orientation(const uint8_t *data, size_t length);
 void dino_set_message(dino_image *image, const char *prefix, const char *text);
+/// LibRaw's decode in the calling process; dino_decode_raw runs it in a worker process.
+dino_image_status dino_decode_raw_here(const uint8_t *data, size_t length, int32_t min_short_side,
+                                       uint64_t max_pixels, dino_image *out);
 
 /// Refuses a size whose pixel count is zero or above the limit, before anything is allocated.
 static inline dino_image_status dino_check_size(dino_image *out, int64_t width, int64_t height, uint64_t max_pixels) {

@@ -2,16 +2,9 @@
 // and much faster input: the embedded JPEG preview when its short side is at least 256 px; otherwise LibRaw
 // demosaics (AHD) with the camera's white balance into 8-bit sRGB, as rawpy's postprocess(use_camera_wb=True)
 // does. LibRaw is C++: every call stays inside one try block, so no exception reaches Swift; and it runs in a
-// child process (see dino_decode_raw).
-#include <fcntl.h>
+// worker process (raw_process.cpp).
 #include <libraw/libraw.h>
-#include <pthread.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <new>
 
@@ -108,9 +101,11 @@ dino_image_status decode_file(libraw_data_t *raw, const uint8_t *data, size_t le
     return out->message[0] ? DINO_IMAGE_WARNING : DINO_IMAGE_OK;
 }
 
-/// The decode itself, in the calling process.
-dino_image_status decode_here(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
-                              dino_image *out) {
+}  // namespace
+
+/// The decode itself, in the calling process (raw_process.cpp runs it in a worker process).
+dino_image_status dino_decode_raw_here(const uint8_t *data, size_t length, int32_t min_short_side,
+                                       uint64_t max_pixels, dino_image *out) {
     memset(out, 0, sizeof *out);
     out->orientation = 1;
     libraw_data_t *raw = libraw_init(0);
@@ -126,136 +121,3 @@ dino_image_status decode_here(const uint8_t *data, size_t length, int32_t min_sh
     return status;
 }
 
-/// What the child process hands back through shared memory.
-struct Handoff {
-    int finished;  // set last, atomically: the rest is whole
-    dino_image_status status;
-    dino_image image;  // `pixels` unused: the pixels follow the struct
-    uint8_t pixels[];
-};
-
-constexpr unsigned kSecondsPerFile = 120;  // a decoder caught in a loop on a hostile file is stopped
-
-/// One decode in a child process: the arguments, and what the parent reads back.
-struct Job {
-    const uint8_t *data;
-    size_t length;
-    int32_t min_short_side;
-    uint64_t max_pixels;
-    Handoff *handoff;
-    int wait_status, fork_errno;
-    pid_t child;
-};
-
-/// Runs on a thread of its own that has never entered an OpenMP region: LibRaw's OpenMP (libgomp) cannot run in
-/// a child forked from a thread that owns a thread pool (the child waits for pool threads that fork left behind),
-/// and the caller's thread may own one (the encoder's GEMM runs on OpenMP too).
-void *fork_and_wait(void *argument) {
-    Job *job = static_cast<Job *>(argument);
-    job->child = fork();
-    if (job->child == 0) {
-        // The alarm must be able to end the child whatever the caller did with SIGALRM.
-        signal(SIGALRM, SIG_DFL);
-        sigset_t alarm_only;
-        sigemptyset(&alarm_only);
-        sigaddset(&alarm_only, SIGALRM);
-        pthread_sigmask(SIG_UNBLOCK, &alarm_only, nullptr);
-        alarm(kSecondsPerFile);
-        // What a crashing LibRaw or glibc prints ("double free or corruption") is not the caller's output: the
-        // crash is reported as this file's error.
-        int quiet = open("/dev/null", O_WRONLY);
-        if (quiet >= 0) dup2(quiet, STDERR_FILENO);
-        dino_image image;
-        dino_image_status status = decode_here(job->data, job->length, job->min_short_side, job->max_pixels, &image);
-        if (status >= 0 && uint64_t(image.width) * uint64_t(image.height) > job->max_pixels) {
-            dino_image_free(&image);
-            dino_set_message(&image, "", "the developed image is above the pixel limit");
-            status = DINO_IMAGE_TOO_LARGE;
-        }
-        job->handoff->image = image;
-        job->handoff->image.pixels = nullptr;
-        if (status >= 0) memcpy(job->handoff->pixels, image.pixels, size_t(image.width) * image.height * 3);
-        job->handoff->status = status;
-        __atomic_store_n(&job->handoff->finished, 1, __ATOMIC_RELEASE);
-        _exit(0);  // no atexit handlers, no stdio flushing: the parent owns those
-    }
-    if (job->child < 0) {
-        job->fork_errno = errno;
-        return nullptr;
-    }
-    while (waitpid(job->child, &job->wait_status, 0) < 0) {
-        if (errno == EINTR) continue;
-        // ECHILD: the caller ignores SIGCHLD, so the kernel reaped the child; `finished` says whether it got there.
-        job->wait_status = 0;
-        break;
-    }
-    return nullptr;
-}
-
-}  // namespace
-
-// Debian's LibRaw 0.20 corrupts its heap on some damaged files (FormatTests' byte flips found two in 200 copies
-// of one DNG). A crash there must not take down an indexer or a server, so LibRaw runs in a forked child that
-// writes its result into shared memory: a child that dies or loops is a decode error, never the caller's crash.
-// A fork copies the caller's page tables: a few ms for a process of a few hundred MB, beside ~25 ms for a 24 MP
-// RAW's preview and ~1 s for demosaicing (Benchmarks/README.md).
-extern "C" dino_image_status dino_decode_raw(const uint8_t *data, size_t length, int32_t min_short_side,
-                                             uint64_t max_pixels, dino_image *out) {
-    memset(out, 0, sizeof *out);
-    out->orientation = 1;
-    const uint64_t max_bytes = (SIZE_MAX - sizeof(Handoff)) / 3;
-    size_t capacity = sizeof(Handoff) + size_t(max_pixels < max_bytes ? max_pixels : max_bytes) * 3;
-    // Reserved, not committed: only the pages the child writes are ever allocated.
-    void *shared = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (shared == MAP_FAILED) {
-        dino_set_message(out, "", "cannot map memory for the RAW decoder");
-        return DINO_IMAGE_NO_MEMORY;
-    }
-    Job job = {data, length, min_short_side, max_pixels, static_cast<Handoff *>(shared), 0, 0, -1};
-    job.handoff->finished = 0;
-    job.handoff->status = DINO_IMAGE_CORRUPT;
-    pthread_t thread;
-    int started = pthread_create(&thread, nullptr, fork_and_wait, &job);
-    if (started == 0) pthread_join(thread, nullptr);
-    int wait_status = job.wait_status;
-    dino_image_status status;
-    if (started != 0 || job.child < 0) {
-        snprintf(out->message, sizeof out->message, "cannot run the RAW decoder's process: %s",
-                 strerror(started ? started : job.fork_errno));
-        status = DINO_IMAGE_NO_MEMORY;
-    } else if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0 ||
-               !__atomic_load_n(&job.handoff->finished, __ATOMIC_ACQUIRE)) {
-        int signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
-        snprintf(out->message, sizeof out->message, "LibRaw %s on this file",
-                 signal == SIGALRM ? "took too long" : signal ? "crashed" : "failed");
-        status = DINO_IMAGE_CORRUPT;
-    } else {
-        // The child may have been corrupted before it wrote (LibRaw overflows heap buffers on some files): nothing
-        // it wrote is trusted beyond what the mapping can hold.
-        status = job.handoff->status;
-        *out = job.handoff->image;
-        out->pixels = nullptr;
-        out->message[sizeof out->message - 1] = 0;
-        bool known = status == DINO_IMAGE_OK || status == DINO_IMAGE_WARNING || status == DINO_IMAGE_CORRUPT ||
-                     status == DINO_IMAGE_TOO_LARGE || status == DINO_IMAGE_UNSUPPORTED || status == DINO_IMAGE_NO_MEMORY;
-        bool whole = out->width > 0 && out->height > 0 && uint64_t(out->width) * uint64_t(out->height) <= max_pixels &&
-                     out->orientation >= 1 && out->orientation <= 8;
-        if (!known || (status >= 0 && !whole)) {
-            memset(out, 0, sizeof *out);
-            dino_set_message(out, "", "LibRaw's process returned an inconsistent result");
-            status = DINO_IMAGE_CORRUPT;
-        }
-        if (status >= 0) {
-            size_t bytes = size_t(out->width) * out->height * 3;
-            out->pixels = static_cast<uint8_t *>(malloc(bytes));
-            if (out->pixels) {
-                memcpy(out->pixels, job.handoff->pixels, bytes);
-            } else {
-                dino_set_message(out, "", "out of memory");
-                status = DINO_IMAGE_NO_MEMORY;
-            }
-        }
-    }
-    munmap(shared, capacity);
-    return status;
-}

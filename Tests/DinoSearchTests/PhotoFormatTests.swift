@@ -61,6 +61,8 @@ import Testing
         let summary = try #require(index.json as? JSON)
         #expect(summary.int("added") == picks.count + 1, "\(index.stdout)")
         #expect((summary["failed"] as? [Any])?.isEmpty == true, "\(index.stdout)")
+        // The RAW decoder's worker processes end with the indexer (forks carry its command line, store path and all).
+        #expect(Self.processesMentioning(dir.store, within: 5).isEmpty)
         // The fixtures are one photo in many formats: each query finds itself at the top score (ties with its
         // near-identical siblings are possible), and the unrelated JPEG below them.
         for i in picks.indices {
@@ -70,6 +72,19 @@ import Testing
             let own = results.first { $0["path"] as? String == photos + "/photo-\(i)" }
             #expect(((own?["score"] as? Double) ?? 0) > 0.9999, "\(picks[i])")
             #expect(results.last?["path"] as? String == photos + "/Aqua.jpg", "\(picks[i])")
+        }
+    }
+
+    /// The processes whose command line contains `text`, once none is left or `seconds` have passed.
+    static func processesMentioning(_ text: String, within seconds: Double) -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let found = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { pid in
+                guard Int(pid) != nil, let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                return String(decoding: line, as: UTF8.self).contains(text)
+            }
+            if found.isEmpty || Date() > deadline { return found }
+            usleep(50_000)
         }
     }
 }

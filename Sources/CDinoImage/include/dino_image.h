@@ -85,9 +85,16 @@ dino_image_status dino_decode_bmp(const uint8_t *data, size_t length, uint64_t m
 /// Decodes a camera RAW file: its embedded JPEG preview when that is at least 256 px on the short side (decoded
 /// with `min_short_side` as dino_decode_jpeg does; `orientation` from the RAW), else LibRaw's demosaiced image
 /// (camera white balance, sRGB, 8 bits, already oriented). `max_pixels` bounds the sensor's size. LibRaw runs in
-/// a forked child process: a file that crashes it or makes it loop (2 minutes) is a CORRUPT status here.
+/// a worker process (one per concurrent caller, kept for the next file): a file that crashes it or makes it loop
+/// (2 minutes by default) is a CORRUPT status here.
 dino_image_status dino_decode_raw(const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
                                   dino_image *out);
+
+/// How long a RAW decode may take before its worker is killed (milliseconds).
+void dino_raw_set_timeout(int32_t milliseconds);
+
+/// The process IDs of the RAW decoder's idle workers (up to `capacity`); returns how many there are.
+int32_t dino_raw_idle_workers(int32_t *pids, int32_t capacity);
 
 /// Decodes the first frame of a JPEG XL file or codestream (`orientation` from the codestream).
 dino_image_status dino_decode_jxl(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);

@@ -86,7 +86,7 @@ struct QuarantineJournal {
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(descriptor) == 0 else { throw FileMover.error(path, "cannot be written") }
         if !existed {
-            FileManager.default.createFile(atPath: (folder as NSString).appendingPathComponent(Self.marker), contents: nil)
+            _ = FileManager.default.createFile(atPath: (folder as NSString).appendingPathComponent(Self.marker), contents: nil)
             try FileMover.syncFolder(folder)
         }
     }
