@@ -45,8 +45,14 @@ struct Worker {
     pid_t pid;
     int socket;  // the parent's end
     int memory;  // the memfd both map
+    uint8_t *base;  // the parent's mapping of it, kept from file to file (grown when a file needs more)
+    size_t mapped;
     unsigned decoded;
 };
+
+/// After a file whose bytes and pixels took more than this, the shared pages are given back; below it they stay
+/// for the next file (allocating and zeroing fresh pages for every file cost more than the decode of a preview).
+constexpr size_t kKeptBytes = size_t(256) << 20;
 
 /// A worker is renewed after this many files, so that whatever LibRaw leaks stays bounded.
 constexpr unsigned kFilesPerWorker = 1000;
@@ -111,12 +117,18 @@ void close_others(int a, int b) {
         close(quiet);
     }
     close_others(socket, memory);
+    void *shared = nullptr;
+    size_t mapped = 0;
     for (;;) {
         Request request;
         if (!receive(socket, &request, sizeof request)) _exit(0);
         size_t total = output_offset(request.length) + request.capacity;
-        void *shared = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, memory, 0);
-        if (shared == MAP_FAILED) _exit(1);
+        if (total > mapped) {
+            if (shared) munmap(shared, mapped);
+            shared = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, memory, 0);
+            if (shared == MAP_FAILED) _exit(1);
+            mapped = total;
+        }
         auto *base = static_cast<uint8_t *>(shared);
         auto *header = static_cast<Header *>(shared);
         dino_image image;
@@ -132,7 +144,6 @@ void close_others(int a, int b) {
         if (status >= 0) memcpy(base + output_offset(request.length), image.pixels, size_t(image.width) * image.height * 3);
         header->status = status;
         if (status >= 0) dino_image_free(&image);
-        munmap(shared, total);
         const uint8_t done = 1;
         if (!send_all(socket, &done, 1)) _exit(0);
     }
@@ -178,7 +189,7 @@ int spawn(Worker *worker) {
         close(memory);
         return error;
     }
-    *worker = {job.pid, sockets[0], memory, 0};
+    *worker = {job.pid, sockets[0], memory, nullptr, 0, 0};
     return 0;
 }
 
@@ -193,6 +204,7 @@ int take(Worker *worker) {
 
 /// Ends a worker and reaps it: no zombie is left behind.
 void retire(const Worker &worker) {
+    if (worker.base) munmap(worker.base, worker.mapped);
     close(worker.socket);
     close(worker.memory);
     kill(worker.pid, SIGKILL);
@@ -261,23 +273,35 @@ dino_image_status collect(const uint8_t *base, size_t length, uint64_t max_pixel
 }
 
 /// One file through one worker.
-Outcome run(const Worker &worker, const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
+Outcome run(Worker &worker, const uint8_t *data, size_t length, int32_t min_short_side, uint64_t max_pixels,
             dino_image *out, dino_image_status *status) {
     const uint64_t max_bytes = (SIZE_MAX / 2 - output_offset(length)) / 3;
     const size_t capacity = size_t(max_pixels < max_bytes ? max_pixels : max_bytes) * 3;
     const size_t total = output_offset(length) + capacity;
-    // Sized, not filled: only the pages written are ever allocated, and they are given back after the file.
-    if (ftruncate(worker.memory, off_t(total)) != 0) return Outcome::failed;
-    void *shared = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, worker.memory, 0);
-    if (shared == MAP_FAILED) return Outcome::failed;
-    auto *base = static_cast<uint8_t *>(shared);
-    memcpy(base + input_offset(), data, length);
-    reinterpret_cast<Header *>(base)->status = DINO_IMAGE_CORRUPT;
+    if (total > worker.mapped) {
+        // Sized, not filled: only the pages written are ever allocated.
+        if (worker.base) munmap(worker.base, worker.mapped);
+        worker.base = nullptr;
+        worker.mapped = 0;
+        if (ftruncate(worker.memory, off_t(total)) != 0) return Outcome::failed;
+        void *shared = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, worker.memory, 0);
+        if (shared == MAP_FAILED) return Outcome::failed;
+        worker.base = static_cast<uint8_t *>(shared);
+        worker.mapped = total;
+    }
+    memcpy(worker.base + input_offset(), data, length);
+    reinterpret_cast<Header *>(worker.base)->status = DINO_IMAGE_CORRUPT;
     Request request = {length, capacity, max_pixels, min_short_side};
     Outcome outcome = send_all(worker.socket, &request, sizeof request) ? await_reply(worker) : Outcome::unreachable;
-    if (outcome == Outcome::decoded) *status = collect(base, length, max_pixels, out);
-    munmap(shared, total);
-    if (ftruncate(worker.memory, 0) != 0 && outcome == Outcome::decoded) outcome = Outcome::failed;
+    if (outcome == Outcome::decoded) {
+        *status = collect(worker.base, length, max_pixels, out);
+        size_t used = output_offset(length) + (*status >= 0 ? size_t(out->width) * out->height * 3 : 0);
+        if (used > kKeptBytes && fallocate(worker.memory, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                                           off_t(worker.mapped)) != 0) {
+            outcome = Outcome::failed;  // (the worker is replaced, its memory with it)
+            if (*status >= 0) dino_image_free(out);
+        }
+    }
     return outcome;
 }
 
