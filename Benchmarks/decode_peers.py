@@ -19,6 +19,8 @@ try:
     import pillow_heif
 
     pillow_heif.register_heif_opener()
+    # One thread means one: libheif decodes a grid's tiles on DECODE_THREADS threads (4 by default).
+    pillow_heif.options.DECODE_THREADS = int(os.environ.get("HEIF_DECODE_THREADS", "1"))
 except ImportError:
     pass
 try:

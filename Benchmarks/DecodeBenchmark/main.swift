@@ -1,5 +1,6 @@
 // Decode + DINOv2 preprocessing throughput on real photos, one and two threads.
-// Usage: decode-benchmark [--full] [--rounds N] [--per-file] [--compare] FILE...   (run by Benchmarks/decode.sh)
+// Usage: decode-benchmark [--full | --embedded-thumbnails] [--rounds N] [--per-file] [--compare] FILE...
+//   (run by Benchmarks/decode.sh, Benchmarks/formats.sh and Benchmarks/heic.sh)
 //   --compare: how much the fast path (DCT-scaled JPEG, rescaled WebP) differs from full-size decoding.
 import DinoImage
 import Foundation
@@ -17,13 +18,14 @@ var arguments = Array(CommandLine.arguments.dropFirst())
     return value
 }
 let full = flag("--full")
+let thumbnails = flag("--embedded-thumbnails")
 let perFile = flag("--per-file")
 let compare = flag("--compare")
 let rounds = option("--rounds", 3)
 let files = arguments
 precondition(!files.isEmpty, "usage: decode-benchmark [--full] [--rounds N] [--per-file] FILE...")
 
-let prep = Preprocessing(fullSizeDecode: full)
+let prep = Preprocessing(fullSizeDecode: full, threadsPerImage: 1, usesEmbeddedThumbnails: thumbnails)
 // File bytes are read once up front: the benchmark measures decoding and preprocessing, not the disk.
 let contents = files.map { try! ImageFile.read($0) }
 
@@ -48,7 +50,8 @@ if perFile {
 }
 
 if compare {
-    let exact = Preprocessing(fullSizeDecode: true), fast = Preprocessing(fullSizeDecode: false)
+    let exact = Preprocessing(fullSizeDecode: true)
+    let fast = Preprocessing(fullSizeDecode: false, usesEmbeddedThumbnails: thumbnails)
     var means: [Double] = [], maxima: [Float] = []
     for (file, bytes) in zip(files, contents) {
         let a = try! exact.load(bytes).pixels, b = try! fast.load(bytes).pixels
@@ -65,8 +68,14 @@ if compare {
     exit(0)
 }
 
-for threads in [1, 2] {
+// Images decoded at once × threads each may use (a HEIC grid's tiles): one thread in all; one image in flight on
+// every core (a query, an upload); every core busy with an image of its own (the indexer).
+let cores = ProcessInfo.processInfo.activeProcessorCount
+for (threads, perImage) in [(1, 1), (1, cores), (cores, 1)] where perImage == 1 || cores > 1 {
     var rates: [Double] = []
+    var configured = prep
+    configured.threadsPerImage = perImage
+    let prep = configured
     for _ in 0..<rounds {
         let next = ManagedAtomicCounter()
         let start = now()
@@ -80,9 +89,9 @@ for threads in [1, 2] {
         rates.append(Double(contents.count) / (now() - start))
     }
     rates.sort()
-    print(String(format: "dinosearch %@ threads=%d: %.2f images/s (median of %d; runs %@)",
-                 full ? "full-size" : "dct-scaled", threads, rates[rates.count / 2], rounds,
-                 rates.map { String(format: "%.2f", $0) }.joined(separator: " ")))
+    print(String(format: "dinosearch %@ threads=%d%@: %.2f images/s (median of %d; runs %@)",
+                 full ? "full-size" : thumbnails ? "embedded-thumbnail" : "dct-scaled", threads, perImage > 1 ? " (\(perImage) per image)" : "",
+                 rates[rates.count / 2], rounds, rates.map { String(format: "%.2f", $0) }.joined(separator: " ")))
 }
 
 /// A shared work index.

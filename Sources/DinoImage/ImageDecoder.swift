@@ -34,12 +34,27 @@ public struct ImageDecoder: Sendable {
     /// libjpeg-turbo's DCT scaling to the smallest scale whose short side is still at least this many pixels,
     /// WebPs with libwebp's area-averaging rescaler to at least twice that (its box filter is softer than PIL's
     /// bicubic; the margin halves the difference at no measurable cost). Much faster for large photos, slightly
-    /// different pixels (measured in Benchmarks/README.md). nil decodes every image at full size.
+    /// different pixels (measured in Benchmarks/README.md). HEIC/HEIF keeps libheif's planes, shrinks them by box
+    /// means (the largest whole factor up to 8 that keeps the short side at least twice this long, as for WebP)
+    /// and converts only that to RGB. nil decodes every image at full size.
     public var minimumShortSide: Int?
+    /// Threads one image may use: the tiles of a HEIC grid (an iPhone photo is 48 of them) are decoded on that
+    /// many. 1 for callers that already decode several images at once (the indexer); the default, all cores,
+    /// suits one image in flight (a query, an upload).
+    public var threadsPerImage: Int
+    /// When set, a HEIC whose thumbnail item has a short side of at least this many pixels is decoded from that
+    /// thumbnail (an iPhone's is 320×240): two orders of magnitude faster, and an approximation of the picture
+    /// (its fidelity is measured in Benchmarks/README.md). `width` and `height` stay the picture's. nil: never.
+    public var embeddedThumbnailMinimumSide: Int?
 
-    public init(maxPixels: Int = 180_000_000, minimumShortSide: Int? = nil) {
+    public init(
+        maxPixels: Int = 180_000_000, minimumShortSide: Int? = nil, threadsPerImage: Int? = nil,
+        embeddedThumbnailMinimumSide: Int? = nil
+    ) {
         self.maxPixels = maxPixels
         self.minimumShortSide = minimumShortSide
+        self.embeddedThumbnailMinimumSide = embeddedThumbnailMinimumSide
+        self.threadsPerImage = max(1, threadsPerImage ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     /// Decodes an image file; errors carry `path`.
@@ -80,7 +95,12 @@ public struct ImageDecoder: Sendable {
             case .png: dino_decode_png(base, bytes.count, limit, &raw)
             case .webp:
                 dino_decode_webp(base, bytes.count, Int32(clamping: 2 * (minimumShortSide ?? 0)), limit, &raw)
-            case .heif: dino_decode_heif(base, bytes.count, limit, &raw)
+            case .heif:
+                // Box means, like libwebp's rescaler, are softer than PIL's bicubic: shrunk to at least twice the
+                // short side, as WebP is. libheif counts background threads: 0 keeps every tile on this thread.
+                dino_decode_heif(base, bytes.count, Int32(clamping: 2 * (minimumShortSide ?? 0)),
+                                 Int32(clamping: threadsPerImage > 1 ? threadsPerImage : 0),
+                                 Int32(clamping: embeddedThumbnailMinimumSide ?? 0), limit, &raw)
             case .avif: dino_decode_avif(base, bytes.count, limit, &raw)
             case .tiff: dino_decode_tiff(base, bytes.count, limit, &raw)
             case .gif: dino_decode_gif(base, bytes.count, limit, &raw)

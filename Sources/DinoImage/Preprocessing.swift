@@ -19,11 +19,18 @@ public struct Preprocessing: Sendable {
     public var fullSizeDecode: Bool
     /// Images with more pixels than this are refused before decoding.
     public var maxPixels: Int
+    /// Threads one image's decoding may use (`ImageDecoder.threadsPerImage`); nil: all cores. Code that decodes
+    /// several images at once (the indexer's workers) sets 1.
+    public var threadsPerImage: Int?
+    /// Embed a HEIC's thumbnail item instead of the picture where it covers the crop (short side ≥ `crop`): much
+    /// faster, not identical (`ImageDecoder.embeddedThumbnailMinimumSide`). Off by default.
+    public var usesEmbeddedThumbnails: Bool
 
     public init(
         resize: Int = 256, crop: Int = 224,
         mean: (Float, Float, Float) = (0.485, 0.456, 0.406), std: (Float, Float, Float) = (0.229, 0.224, 0.225),
-        fullSizeDecode: Bool = false, maxPixels: Int = 180_000_000
+        fullSizeDecode: Bool = false, maxPixels: Int = 180_000_000, threadsPerImage: Int? = nil,
+        usesEmbeddedThumbnails: Bool = false
     ) {
         precondition(crop > 0 && resize >= crop, "the crop must fit inside the resized image")
         self.resize = resize
@@ -32,11 +39,15 @@ public struct Preprocessing: Sendable {
         self.std = std
         self.fullSizeDecode = fullSizeDecode
         self.maxPixels = maxPixels
+        self.threadsPerImage = threadsPerImage
+        self.usesEmbeddedThumbnails = usesEmbeddedThumbnails
     }
 
     /// The decoder this transform uses.
     public var decoder: ImageDecoder {
-        ImageDecoder(maxPixels: maxPixels, minimumShortSide: fullSizeDecode ? nil : resize)
+        ImageDecoder(
+            maxPixels: maxPixels, minimumShortSide: fullSizeDecode ? nil : resize, threadsPerImage: threadsPerImage,
+            embeddedThumbnailMinimumSide: usesEmbeddedThumbnails ? crop : nil)
     }
 
     /// Decodes and transforms an image file.

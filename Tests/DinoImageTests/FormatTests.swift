@@ -54,7 +54,7 @@ import Testing
 
     /// One file per decoder and layout that takes a different path through it.
     static let battery = [
-        "heic_8bit.heic", "avif_8bit.avif", "tiff_lzw.tif", "tiff_deflate_tiled.tif", "tiff_jpeg.tif",
+        "heic_8bit.heic", "heic_grid.heic", "avif_8bit.avif", "tiff_lzw.tif", "tiff_deflate_tiled.tif", "tiff_jpeg.tif",
         "gif_interlaced.gif", "bmp_24.bmp", "bmp_rle8.bmp", "bmp_rle4.bmp", "raw_preview.dng", "raw_demosaic.dng",
         "jxl_lossless.jxl", "jxl_lossy.jxl",
     ]

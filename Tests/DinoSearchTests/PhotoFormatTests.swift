@@ -1,3 +1,5 @@
+import DinoImage
+import DinoModel
 import DinoTestSupport
 import Foundation
 import Testing
@@ -42,6 +44,61 @@ import Testing
             }
             print("embed \(flags): \(files.count) files, lowest cosine \(worst.cosine) (\(worst.file))")
         }
+    }
+
+    static let grids = ["heic_grid.heic", "heic_grid_irot.heic", "heic_grid_exif_only.heic", "heic_grid_odd.heic",
+                        "heic_grid_10bit.heic"]
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map(*).reduce(0, +) }  // unit vectors
+
+    /// The default HEIC path shrinks libheif's planes before converting to RGB (to twice the model's short side,
+    /// like WebP). At the fixtures' size only a smaller model input (64 → 56) makes the 384-pixel grids shrink
+    /// (by 3); their embeddings are ≥ 0.9999 to the full decode's, as on the 12 MP benchmark files (README).
+    @Test func heicGridsShrunkBeforeConversionEmbedAsTheFullDecode() throws {
+        let encoder = try DinoEncoder(contentsOf: CLI.fixtureModel)
+        var shrunkCount = 0
+        for file in Self.grids {
+            let path = Self.folder + "/" + file
+            let full = try Preprocessing(resize: 64, crop: 56, fullSizeDecode: true).load(contentsOf: path)
+            let fast = try Preprocessing(resize: 64, crop: 56).load(contentsOf: path)
+            let shrunk = try Preprocessing(resize: 64, crop: 56).decoder.decode(contentsOf: path)
+            let cosine = Self.cosine(try encoder.embed([full])[0], try encoder.embed([fast])[0])
+            print("\(file): decoded at \(shrunk.image.width)×\(shrunk.image.height), cosine to the full decode \(cosine)")
+            #expect(shrunk.width == full.width && shrunk.height == full.height)
+            if shrunk.image.width < shrunk.width { shrunkCount += 1 }
+            #expect(cosine >= 0.9999, "\(file)")
+        }
+        #expect(shrunkCount == 2)
+    }
+
+    /// `--embedded-thumbnails` embeds the thumbnail item where its short side covers the crop (224): the iPhone-
+    /// shaped 320×240 ones; a 96-pixel thumbnail is not used. The cosine to the full decode is reported (the
+    /// random-weight fixture model is not sensitive enough for it to say much: Benchmarks/README.md measures the
+    /// pixels); which pixels were used, and their orientation, are checked on the decoder.
+    @Test func embeddedThumbnailsStandInOnlyWhereTheyCoverTheCrop() throws {
+        let dir = TemporaryDirectory()
+        let cli = CLI(store: dir.store)
+        let paths = Self.grids.map { Self.folder + "/" + $0 }
+        var embeddings: [[[Double]]] = []
+        for flags in [["--full-decode"], ["--embedded-thumbnails"]] {
+            let result = try cli.run(["embed", "--json"] + flags + paths)
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try #require(result.json as? [JSON])
+            embeddings.append(try rows.map { try #require($0["embedding"] as? [Double]) })
+        }
+        for (i, file) in Self.grids.enumerated() {
+            let cosine = zip(embeddings[0][i], embeddings[1][i]).map(*).reduce(0, +)
+            let decoded = try ImageDecoder(embeddedThumbnailMinimumSide: 224).decode(contentsOf: paths[i])
+            let full = try ImageDecoder().decode(contentsOf: paths[i])
+            let usesThumbnail = i < 2
+            print("\(file): thumbnail \(usesThumbnail ? "used" : "too small"), cosine to the full decode \(cosine)")
+            #expect(cosine >= 0.999, "\(file): cosine \(cosine)")
+            #expect((decoded.image.width * decoded.image.height < full.image.width * full.image.height) == usesThumbnail)
+            #expect(decoded.width == full.width && decoded.height == full.height)
+        }
+        // The portrait's thumbnail is turned as the picture is; the size reported is the picture's.
+        let turned = try ImageDecoder(embeddedThumbnailMinimumSide: 224).decode(contentsOf: paths[1])
+        #expect(turned.image.width == 240 && turned.image.height == 320 && turned.width == 384 && turned.height == 512)
     }
 
     @Test func indexAndQueryReadEveryFormat() throws {

@@ -5,12 +5,14 @@ portrait shots an `irot` on the grid (stored landscape, shown portrait, as the c
 grids, so this drives the libheif that pillow-heif bundles (1.18 or later: heif_context_add_grid_image) through
 ctypes; every file is read back with pillow-heif and checked.
 
-Usage: make_heic_grids.py OUT           full size (12 MP, for Benchmarks/heic.sh; a few MB each)
-       make_heic_grids.py --small OUT   small grids for the test fixtures (Tests/DinoImageTests/Fixtures/formats)
+Usage: make_heic_grids.py OUT       full size (12 MP, for Benchmarks/heic.sh; a few MB each)
+       make_heic_grids.py --small       small grids added to the test fixtures (Tests/DinoImageTests/Fixtures/
+                                        formats): the files, pillow-heif's decode of each as the reference, their
+                                        cases in manifest.json and their embeddings by the plain fixture model
 """
 import ctypes
 import glob
-import io
+import json
 import os
 import sys
 
@@ -140,26 +142,86 @@ def fitted(path, width, height):
     return image.resize((width, height), Image.LANCZOS)
 
 
+def add_to_fixtures(names):
+    """pillow-heif's decode of each (as make_format_fixtures.py references HEIC) and its embedding through
+    transformers with the plain fixture model, merged into manifest.json and embeddings.json."""
+    import torch
+    from PIL import ImageOps
+    from transformers import BitImageProcessor, Dinov2Model
+
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    out = os.path.join(root, "Tests", "DinoImageTests", "Fixtures", "formats")
+    processor = BitImageProcessor(
+        do_resize=True, size={"shortest_edge": 256}, resample=Image.BICUBIC, do_center_crop=True,
+        crop_size={"height": 224, "width": 224}, do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
+        image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225], do_convert_rgb=True)
+    model = Dinov2Model.from_pretrained(os.path.join(root, "Tests", "DinoModelTests", "Fixtures", "plain")).eval()
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    with open(os.path.join(out, "embeddings.json")) as f:
+        embeddings = json.load(f)
+    manifest["cases"] = [case for case in manifest["cases"] if case["file"] not in names]
+    for name, (note, within_one) in names.items():
+        with Image.open(os.path.join(out, name)) as image:
+            reference = Image.fromarray(np.asarray(ImageOps.exif_transpose(image).convert("RGB")))
+        reference.save(os.path.join(out, "reference", name.replace(".", "_") + ".decoded.png"))
+        manifest["cases"].append({"file": name, "note": note, "width": reference.size[0],
+                                  "height": reference.size[1], "exact": False, "within_one": within_one})
+        with torch.no_grad():
+            cls = model(pixel_values=processor(reference, return_tensors="pt")["pixel_values"]).pooler_output[0]
+        vector = cls.numpy().astype(np.float64)
+        embeddings[name] = [round(v, 7) for v in (vector / np.linalg.norm(vector)).tolist()]
+    # A grid that claims 65,535² pixels (its ImageGrid record and its ispe): refused before anything is decoded.
+    with open(os.path.join(out, "heic_grid.heic"), "rb") as f:
+        data = bytearray(f.read())
+    record = bytes([0, 0, 2, 3]) + (512).to_bytes(2, "big") + (384).to_bytes(2, "big")  # 3 rows, 4 columns
+    assert data.count(record) == 1
+    data[data.find(record) + 4:data.find(record) + 8] = b"\xff\xff\xff\xff"
+    ispe = b"ispe" + bytes(4) + (512).to_bytes(4, "big") + (384).to_bytes(4, "big")
+    assert data.count(ispe) == 1
+    data[data.find(ispe) + 8:data.find(ispe) + 16] = (65535).to_bytes(4, "big") * 2
+    with open(os.path.join(out, "bomb_grid.heic"), "wb") as f:
+        f.write(data)
+    if "bomb_grid.heic" not in manifest["bombs"]:
+        manifest["bombs"].append("bomb_grid.heic")
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    with open(os.path.join(out, "embeddings.json"), "w") as f:
+        json.dump(embeddings, f)
+
+
 def main():
-    small = sys.argv[1] == "--small"
-    out = sys.argv[-1]
-    os.makedirs(out, exist_ok=True)
     photos = [f"/usr/share/backgrounds/mate/nature/{name}.jpg" for name in ("YellowFlower", "Wood", "TwoWings", "LadyBird")]
-    if small:
-        # Grids of 128- and 64-pixel tiles (a few KB each): landscape, portrait through irot, EXIF-only orientation,
-        # an odd size (last tiles cropped), 10-bit, and one whose thumbnail is too small for the model.
-        write_grid(f"{out}/heic_grid.heic", fitted(photos[0], 512, 384), tile=128, thumbnail=320)
-        write_grid(f"{out}/heic_grid_irot.heic", fitted(photos[1], 512, 384), tile=128, orientation=6, thumbnail=320)
-        write_grid(f"{out}/heic_grid_exif_only.heic", fitted(photos[2], 256, 192), tile=64, orientation=1,
+    if sys.argv[1] == "--small":
+        out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "DinoImageTests",
+                           "Fixtures", "formats")
+        # Grids of 128- and 64-pixel tiles (tens of KB each): landscape and portrait (irot) with an iPhone-sized
+        # thumbnail, EXIF-only orientation (Pillow, like libheif, leaves it alone), an odd size (last tiles
+        # cropped), 10-bit.
+        notes = {}
+        write_grid(f"{out}/heic_grid.heic", fitted(photos[0], 512, 384), tile=128, quality=50, thumbnail=320)
+        notes["heic_grid.heic"] = ("HEIC grid 4×3 tiles of 128 px, 320×240 thumbnail", 0.999)
+        write_grid(f"{out}/heic_grid_irot.heic", fitted(photos[1], 512, 384), tile=128, quality=50, orientation=6,
+                   thumbnail=320)
+        notes["heic_grid_irot.heic"] = ("HEIC grid with irot (portrait), 240×320 thumbnail", 0.999)
+        write_grid(f"{out}/heic_grid_exif_only.heic", fitted(photos[2], 256, 192), tile=64, quality=50,
                    exif_orientation=6, thumbnail=96)
-        write_grid(f"{out}/heic_grid_odd.heic", fitted(photos[3], 250, 187), tile=64, thumbnail=96)
-        write_grid(f"{out}/heic_grid_10bit.heic", fitted(photos[0], 192, 256), tile=64, bits=10, thumbnail=96)
+        notes["heic_grid_exif_only.heic"] = ("HEIC grid with EXIF orientation 6 and no irot", 0.999)
+        write_grid(f"{out}/heic_grid_odd.heic", fitted(photos[3], 250, 187), tile=64, quality=50, thumbnail=96)
+        notes["heic_grid_odd.heic"] = ("HEIC grid 250×187 (last tiles cropped)", 0.999)
+        write_grid(f"{out}/heic_grid_10bit.heic", fitted(photos[0], 192, 256), tile=64, quality=50, bits=10,
+                   thumbnail=96)
+        # libheif 1.15 and 1.23 reduce 10 bits to 8 along different paths (see make_format_fixtures.py).
+        notes["heic_grid_10bit.heic"] = ("HEIC grid 10-bit (libheif 1.15 vs 1.23)", 0.95)
+        add_to_fixtures(notes)
         return
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
     for i, photo in enumerate(photos):
         stem = os.path.splitext(os.path.basename(photo))[0]
         # Half the shots portrait: stored 4032×3024 with irot, as the camera writes them.
         write_grid(f"{out}/{stem}.heic", fitted(photo, 4032, 3024), orientation=6 if i % 2 else 1)
-    write_grid(f"{out}/{stem}-10bit.heic", fitted(photos[0], 4032, 3024), bits=10)
+    write_grid(f"{out}/YellowFlower-10bit.heic", fitted(photos[0], 4032, 3024), bits=10)
 
 
 if __name__ == "__main__":

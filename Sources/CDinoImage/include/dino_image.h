@@ -67,8 +67,13 @@ dino_image_status dino_decode_webp(const uint8_t *data, size_t length, int32_t m
                                    dino_image *out);
 
 /// Decodes a HEIC/HEIF still image (the primary image; `irot`/`imir`/`clap` applied by libheif, so
-/// `orientation` is always 1; 10/12-bit reduced to 8 bits; alpha dropped).
-dino_image_status dino_decode_heif(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
+/// `orientation` is always 1; 10/12-bit reduced to 8 bits; alpha dropped). With `min_short_side` > 0, the
+/// decoder's YCbCr planes are shrunk by the largest whole factor up to 8 that keeps the short side at least that
+/// long and only then converted to RGB; 0 converts at full size. A grid's tiles are decoded on `threads`
+/// threads (0: one after another on the calling thread). With `thumbnail_short_side` > 0, the file's thumbnail
+/// item stands for the picture when its short side is at least that long (stored_width/height stay the picture's).
+dino_image_status dino_decode_heif(const uint8_t *data, size_t length, int32_t min_short_side, int32_t threads,
+                                   int32_t thumbnail_short_side, uint64_t max_pixels, dino_image *out);
 
 /// Decodes an AVIF still image (the primary image, 8-bit; `irot`/`imir` returned as `orientation`; alpha dropped).
 dino_image_status dino_decode_avif(const uint8_t *data, size_t length, uint64_t max_pixels, dino_image *out);
