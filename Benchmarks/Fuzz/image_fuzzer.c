@@ -41,7 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         status = dino_decode_webp(data, size, 16, limit, &image);
         break;
     case DINO_FORMAT_HEIF:
-        status = dino_decode_heif(data, size, limit, &image);
+        // Full size; planes shrunk before conversion; the thumbnail item where there is one.
+        status = dino_decode_heif(data, size, 0, 0, 0, limit, &image);
+        check(&image, status);
+        dino_image_free(&image);
+        status = dino_decode_heif(data, size, 16, 0, 0, limit, &image);
+        check(&image, status);
+        dino_image_free(&image);
+        status = dino_decode_heif(data, size, 16, 0, 16, limit, &image);
         break;
     case DINO_FORMAT_AVIF:
         status = dino_decode_avif(data, size, limit, &image);
