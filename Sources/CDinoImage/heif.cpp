@@ -120,7 +120,10 @@ bool shrink_to_rgb(const heif_image *image, int factor, int expected_width, int 
         const int plane_height = heif_image_get_height(image, channels[p]);
         int stride = 0;
         const uint8_t *plane = heif_image_get_plane_readonly(image, channels[p], &stride);
+        // 8-bit samples in bytes, deeper ones in 16-bit words (what `shrink` reads).
+        const int storage = heif_image_get_bits_per_pixel(image, channels[p]);
         if (!plane || heif_image_get_bits_per_pixel_range(image, channels[p]) != bits ||
+            storage != (bits == 8 ? 8 : 16) ||
             plane_width < (width + (1 << shift_px) - 1) >> shift_px ||
             plane_height < (height + (1 << shift_py) - 1) >> shift_py)
             return false;
