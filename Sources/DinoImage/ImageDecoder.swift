@@ -9,7 +9,7 @@ import Darwin
 /// A decoded photo, oriented as a viewer shows it.
 public struct DecodedImage: Sendable {
     /// The pixels, EXIF orientation applied; smaller than the stored size when a JPEG (or a RAW's JPEG preview)
-    /// was DCT-downscaled or a WebP rescaled.
+    /// was DCT-downscaled, a WebP rescaled, a HEIC's planes shrunk or its thumbnail item used.
     public var image: RGBImage
     /// The format the bytes were recognised as.
     public var format: ImageFormat
