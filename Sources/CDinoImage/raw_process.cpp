@@ -28,6 +28,7 @@ struct Request {
     uint64_t capacity;    // room for pixels at output_offset(length)
     uint64_t max_pixels;
     int32_t min_short_side;
+    int32_t timeout_ms;   // the parent's; the worker's own alarm is a little later
 };
 
 /// What the worker writes back at the start of the shared memory.
@@ -105,6 +106,7 @@ void close_others(int a, int b) {
     signal(SIGHUP, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGALRM, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, nullptr);
@@ -131,9 +133,13 @@ void close_others(int a, int b) {
         }
         auto *base = static_cast<uint8_t *>(shared);
         auto *header = static_cast<Header *>(shared);
+        // The parent kills a worker that overruns; should the parent be gone, the alarm ends a worker caught in a
+        // loop, so that none outlives it.
+        alarm(unsigned(request.timeout_ms / 1000 + 10));
         dino_image image;
         dino_image_status status = dino_decode_raw_here(base + input_offset(), request.length,
                                                         request.min_short_side, request.max_pixels, &image);
+        alarm(0);
         if (status >= 0 && uint64_t(image.width) * uint64_t(image.height) > request.max_pixels) {
             dino_image_free(&image);
             dino_set_message(&image, "", "the developed image is above the pixel limit");
@@ -229,9 +235,9 @@ int64_t now_ms() {
     return int64_t(time.tv_sec) * 1000 + time.tv_nsec / 1000000;
 }
 
-/// Waits for the worker's reply byte: decoded, crashed (the socket closed) or hung (the timeout passed).
-Outcome await_reply(const Worker &worker) {
-    const int64_t deadline = now_ms() + __atomic_load_n(&timeout_ms, __ATOMIC_RELAXED);
+/// Waits for the worker's reply byte: decoded, crashed (the socket closed) or hung (`timeout` passed).
+Outcome await_reply(const Worker &worker, int timeout) {
+    const int64_t deadline = now_ms() + timeout;
     for (;;) {
         pollfd entry = {worker.socket, POLLIN, 0};
         int64_t left = deadline - now_ms();
@@ -291,8 +297,10 @@ Outcome run(Worker &worker, const uint8_t *data, size_t length, int32_t min_shor
     }
     memcpy(worker.base + input_offset(), data, length);
     reinterpret_cast<Header *>(worker.base)->status = DINO_IMAGE_CORRUPT;
-    Request request = {length, capacity, max_pixels, min_short_side};
-    Outcome outcome = send_all(worker.socket, &request, sizeof request) ? await_reply(worker) : Outcome::unreachable;
+    const int timeout = __atomic_load_n(&timeout_ms, __ATOMIC_RELAXED);
+    Request request = {length, capacity, max_pixels, min_short_side, timeout};
+    Outcome outcome =
+        send_all(worker.socket, &request, sizeof request) ? await_reply(worker, timeout) : Outcome::unreachable;
     if (outcome == Outcome::decoded) {
         *status = collect(worker.base, length, max_pixels, out);
         size_t used = output_offset(length) + (*status >= 0 ? size_t(out->width) * out->height * 3 : 0);

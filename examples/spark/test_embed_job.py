@@ -65,6 +65,13 @@ def run_job(input, output, *extra, binary=BINARY, master="local[2]", check=True)
     return json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else result
 
 
+def same_vector(a, b):
+    """The same embedding. Not bit for bit: a partition is embedded in other batches than the whole run, and on
+    some CPUs (an AVX2 Zen 3 here) oneDNN's sgemm sums a row in another order when the batch's size differs —
+    5e-8 apart on unit vectors. Issue 22 asks for batch-independent embeddings; until then, 1e-5."""
+    return a.shape == b.shape and np.allclose(a, b, rtol=0, atol=1e-5)
+
+
 def read_shards(output):
     """{path: (vector, record)} over every shard, failing if a path appears twice."""
     union = {}
@@ -116,7 +123,7 @@ class EmbedJobTests(unittest.TestCase):
         self.assertEqual(sorted(union), sorted(self.expected))
         for path, (vector, record) in union.items():
             want_vector, want_record = self.expected[path]
-            self.assertTrue(np.array_equal(vector, want_vector), f"{path}: vectors differ")
+            self.assertTrue(same_vector(vector, want_vector), f"{path}: vectors differ")
             self.assertEqual(record, want_record, path)
         self.assertTrue(os.path.exists(os.path.join(output, "_SUCCESS")))
         failures = read_failures(output)
@@ -214,7 +221,7 @@ class EmbedJobTests(unittest.TestCase):
         for url, name in ((f"{base}/Garden.jpg", "Garden.jpg"), (f"{base}/Aqua-03.jpg", "Aqua-03.jpg")):
             vector, record = union[url]
             want_vector, want_record = self.expected[os.path.join(self.images, name)]
-            self.assertTrue(np.array_equal(vector, want_vector), url)
+            self.assertTrue(same_vector(vector, want_vector), url)
             self.assertEqual(record["hash"], want_record["hash"])
             self.assertNotIn("modified", record)  # the download's time, not the photo's
         reasons = {f["path"]: f["reason"] for f in read_failures(output)}
