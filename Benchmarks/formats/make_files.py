@@ -19,23 +19,10 @@ from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "reference"))
 from dng import dng_bytes  # noqa: E402
+from wallpapers import PHOTOS, fitted  # noqa: E402
 
 pillow_heif.register_heif_opener()
 out = sys.argv[1]
-sources = [f"/usr/share/backgrounds/mate/nature/{name}.jpg" for name in ("YellowFlower", "Wood", "TwoWings", "LadyBird")]
-
-
-def fitted(path, width, height):
-    """The photo cropped to width:height around its centre and resized (Lanczos) to width × height."""
-    im = Image.open(path).convert("RGB")
-    w, h = im.size
-    if w * height > h * width:
-        cw = h * width // height
-        im = im.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, h))
-    else:
-        ch = w * height // width
-        im = im.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
-    return im.resize((width, height), Image.LANCZOS)
 
 
 def write(folder, name, data):
@@ -51,7 +38,7 @@ def encoded(image, fmt, **options):
     return buffer.getvalue()
 
 
-for path in sources:
+for path in PHOTOS:
     stem = os.path.splitext(os.path.basename(path))[0]
     phone = fitted(path, 4032, 3024)
     write("heic", stem + ".heic", encoded(phone, "HEIF", quality=85))

@@ -21,6 +21,7 @@ import pillow_heif
 
 pillow_heif.register_heif_opener()
 from PIL import Image
+from wallpapers import PHOTOS, fitted
 
 HEVC = 1
 RGB, CHROMA_RGB, CHROMA_RRGGBB_LE = 1, 10, 14
@@ -129,19 +130,6 @@ def check(path, picture, orientation, thumbnail):
           f"tiles {heif.info['tiling']}, thumbnail {heif.info['thumbnails']}", flush=True)
 
 
-def fitted(path, width, height):
-    """The photo cropped to width:height around its centre and resized (Lanczos) to width × height."""
-    image = Image.open(path).convert("RGB")
-    w, h = image.size
-    if w * height > h * width:
-        cw = h * width // height
-        image = image.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, h))
-    else:
-        ch = w * height // width
-        image = image.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
-    return image.resize((width, height), Image.LANCZOS)
-
-
 def add_to_fixtures(names):
     """pillow-heif's decode of each (as make_format_fixtures.py references HEIC) and its embedding through
     transformers with the plain fixture model, merged into manifest.json and embeddings.json."""
@@ -191,7 +179,6 @@ def add_to_fixtures(names):
 
 
 def main():
-    photos = [f"/usr/share/backgrounds/mate/nature/{name}.jpg" for name in ("YellowFlower", "Wood", "TwoWings", "LadyBird")]
     if sys.argv[1] == "--small":
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "DinoImageTests",
                            "Fixtures", "formats")
@@ -199,17 +186,17 @@ def main():
         # thumbnail, EXIF-only orientation (Pillow, like libheif, leaves it alone), an odd size (last tiles
         # cropped), 10-bit.
         notes = {}
-        write_grid(f"{out}/heic_grid.heic", fitted(photos[0], 512, 384), tile=128, quality=50, thumbnail=320)
+        write_grid(f"{out}/heic_grid.heic", fitted(PHOTOS[0], 512, 384), tile=128, quality=50, thumbnail=320)
         notes["heic_grid.heic"] = ("HEIC grid 4×3 tiles of 128 px, 320×240 thumbnail", 0.999)
-        write_grid(f"{out}/heic_grid_irot.heic", fitted(photos[1], 512, 384), tile=128, quality=50, orientation=6,
+        write_grid(f"{out}/heic_grid_irot.heic", fitted(PHOTOS[1], 512, 384), tile=128, quality=50, orientation=6,
                    thumbnail=320)
         notes["heic_grid_irot.heic"] = ("HEIC grid with irot (portrait), 240×320 thumbnail", 0.999)
-        write_grid(f"{out}/heic_grid_exif_only.heic", fitted(photos[2], 256, 192), tile=64, quality=50,
+        write_grid(f"{out}/heic_grid_exif_only.heic", fitted(PHOTOS[2], 256, 192), tile=64, quality=50,
                    exif_orientation=6, thumbnail=96)
         notes["heic_grid_exif_only.heic"] = ("HEIC grid with EXIF orientation 6 and no irot", 0.999)
-        write_grid(f"{out}/heic_grid_odd.heic", fitted(photos[3], 250, 187), tile=64, quality=50, thumbnail=96)
+        write_grid(f"{out}/heic_grid_odd.heic", fitted(PHOTOS[3], 250, 187), tile=64, quality=50, thumbnail=96)
         notes["heic_grid_odd.heic"] = ("HEIC grid 250×187 (last tiles cropped)", 0.999)
-        write_grid(f"{out}/heic_grid_10bit.heic", fitted(photos[0], 192, 256), tile=64, quality=50, bits=10,
+        write_grid(f"{out}/heic_grid_10bit.heic", fitted(PHOTOS[0], 192, 256), tile=64, quality=50, bits=10,
                    thumbnail=96)
         # libheif 1.15 and 1.23 reduce 10 bits to 8 along different paths (see make_format_fixtures.py).
         notes["heic_grid_10bit.heic"] = ("HEIC grid 10-bit (libheif 1.15 vs 1.23)", 0.95)
@@ -217,11 +204,11 @@ def main():
         return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for i, photo in enumerate(photos):
+    for i, photo in enumerate(PHOTOS):
         stem = os.path.splitext(os.path.basename(photo))[0]
         # Half the shots portrait: stored 4032×3024 with irot, as the camera writes them.
         write_grid(f"{out}/{stem}.heic", fitted(photo, 4032, 3024), orientation=6 if i % 2 else 1)
-    write_grid(f"{out}/YellowFlower-10bit.heic", fitted(photos[0], 4032, 3024), bits=10)
+    write_grid(f"{out}/YellowFlower-10bit.heic", fitted(PHOTOS[0], 4032, 3024), bits=10)
 
 
 if __name__ == "__main__":
