@@ -43,6 +43,14 @@ public struct Preprocessing: Sendable {
         self.usesEmbeddedThumbnails = usesEmbeddedThumbnails
     }
 
+    /// This transform with one thread per image, for callers whose workers already keep the cores busy with an
+    /// image each (the indexer, `embedFiles`).
+    public var withOneThreadPerImage: Preprocessing {
+        var copy = self
+        copy.threadsPerImage = 1
+        return copy
+    }
+
     /// The decoder this transform uses.
     public var decoder: ImageDecoder {
         ImageDecoder(

@@ -190,10 +190,8 @@ final class ItemPreparer: @unchecked Sendable {  // `next` is guarded by `lock`;
     private var next = 0
 
     init(store: Store, preprocessing: Preprocessing, jobs: [IndexJob]) {
-        var preprocessing = preprocessing
-        preprocessing.threadsPerImage = 1  // the workers already keep the cores busy, one image each
         self.store = store
-        self.preprocessing = preprocessing
+        self.preprocessing = preprocessing.withOneThreadPerImage
         self.jobs = jobs
     }
 

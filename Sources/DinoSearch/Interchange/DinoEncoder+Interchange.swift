@@ -25,11 +25,7 @@ extension DinoEncoder {
     ) throws -> EmbedSummary {
         let writer = try InterchangeWriter(directory: directory, model: fingerprint, dimension: architecture.width)
         let batchSize = max(1, batchSize)
-        let serial = {  // the prefetch threads keep the cores busy, one image each
-            var serial = preprocessing
-            serial.threadsPerImage = 1
-            return serial
-        }()
+        let serial = preprocessing.withOneThreadPerImage  // the prefetch threads keep the cores busy
         let prefetch = OrderedPrefetch(count: paths.count, threads: decodeThreads, window: 4 * batchSize) { i in
             Self.prepare(paths[i], serial)
         }
