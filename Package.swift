@@ -91,6 +91,7 @@ let package = Package(
 
         .executableTarget(
             name: "store-benchmark", dependencies: ["DinoSearch", "CDinoFaiss"], path: "Benchmarks/StoreBenchmark"),
+        .executableTarget(name: "store-curve", dependencies: ["DinoSearch"], path: "Benchmarks/StoreCurve"),
         .executableTarget(name: "store-writer", dependencies: ["DinoSearch"], path: "Benchmarks/StoreWriter"),
         .executableTarget(name: "serve-benchmark", dependencies: ["DinoSearch"], path: "Benchmarks/ServeBenchmark"),
 

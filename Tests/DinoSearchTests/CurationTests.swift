@@ -26,10 +26,12 @@ import Testing
         return (vectors, groups)
     }
 
-    static func store(_ dir: TemporaryDirectory, _ vectors: [[Float]], dimension: Int, layout: IndexLayout? = nil) throws -> (Store, [UInt64]) {
+    static func store(
+        _ dir: TemporaryDirectory, _ vectors: [[Float]], dimension: Int, layout: IndexLayout? = nil, probes: ProbeChoice = .standard
+    ) throws -> (Store, [UInt64]) {
         let store = try Store(at: dir.store, dimension: dimension, model: "m")
         let ids = try store.add(vectors.enumerated().map { NewImage(path: "/p/\($0.offset).jpg", contentHash: "h\($0.offset)", vector: $0.element) })
-        if let layout { try store.rebuild(layout: layout) }
+        if let layout { try store.rebuild(layout: layout, probes: probes) }
         return (store, ids)
     }
 
@@ -73,7 +75,7 @@ import Testing
         let exactDir = TemporaryDirectory(), ivfDir = TemporaryDirectory()
         let (exact, _) = try Self.store(exactDir, vectors, dimension: 64)
         // 8 of 128 lists per search: the graph must not depend on visiting every list.
-        let (ivf, _) = try Self.store(ivfDir, vectors, dimension: 64, layout: .reranked("IVF128,PQ32x4fs", nprobe: 8))
+        let (ivf, _) = try Self.store(ivfDir, vectors, dimension: 64, layout: .reranked("IVF128,PQ32x4fs", nprobe: 8), probes: .fixed(8))
         #expect(!ivf.indexLock.withShared { ivf.index.layout.isExact })
         let truth = Self.groups(try await exact.duplicates(DuplicateParameters(threshold: 0.9)))
         let found = Self.groups(try await ivf.duplicates(DuplicateParameters(threshold: 0.9)))

@@ -218,9 +218,15 @@ import Testing
                 ((answer["results"] as? [JSON])?.first?["path"] as? String) == "/img/\(row).jpg"
             }
         }
-        #expect(try layout(after: "--layout", "ivf")?.hasPrefix("IVF128,PQ16x4fs, nprobe 128, trained on 3000") == true)
+        let ivf = try #require(try layout(after: "--layout", "ivf"))
+        #expect(ivf.hasPrefix("IVF128,PQ16x4fs, nprobe ") && ivf.hasSuffix("target 0.95), trained on 3000"), "\(ivf)")
         #expect(try selfMatches())
-        #expect(try layout(after: "--layout", "IVF64,Flat")?.hasPrefix("IVF64,Flat, nprobe 64") == true)
+        // The probe count given, or measured against another recall; the two together are refused.
+        #expect(try layout(after: "--layout", "ivf", "--nprobe", "5")?.hasPrefix("IVF128,PQ16x4fs, nprobe 5 (recall@10 ") == true)
+        #expect(try layout(after: "--layout", "ivf", "--recall", "0.99")?.contains("; target 0.99)") == true)
+        let both = try cli.run("rebuild", "--nprobe", "5", "--recall", "0.9")
+        #expect(both.status != 0 && both.stderr.contains("give one"), "\(both.stderr)")
+        #expect(try layout(after: "--layout", "IVF64,Flat")?.hasPrefix("IVF64,Flat, nprobe ") == true)
         #expect(try layout(after: "--layout", "HNSW16") == "IDMap2,HNSW16")
         #expect(try selfMatches())
         let bad = try cli.run("rebuild", "--layout", "NoSuchIndex")

@@ -18,8 +18,10 @@ struct NeighborGraph {
     /// IVF lists each neighbour search visits unless asked otherwise: a near-duplicate sits in its image's list or
     /// a nearby one, so a fraction of the lists a top-k query needs finds it. At 1M vectors (2,048 lists) 16 and 32
     /// lists found every planted pair that 256 did at cosine 0.95 (Benchmarks/README.md), four to five times faster.
+    /// An index whose probe count was measured (`ProbeCalibration.duplicateNprobe`) uses the measured one instead.
     static func nprobe(for layout: IndexLayout) -> Int? {
         guard let nprobe = layout.nprobe, let lists = IndexLayout.lists(in: layout.factory) else { return layout.nprobe }
+        if let measured = layout.calibration?.duplicateNprobe { return min(measured, nprobe) }
         return min(nprobe, max(32, lists / 64))
     }
 

@@ -30,7 +30,7 @@ extension Store {
     /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
     /// anything is wrong in any of them: the error names the file and line. The same pass counts the paths not yet
     /// stored. A store the import takes past its index layout gets the recommended one first, trained once on a
-    /// sample drawn evenly across the catalog and all the folders. Then the rows are streamed in, folder by folder,
+    /// sample drawn evenly across the catalog and all the folders, its probe count measured once the rows are in. Then the rows are streamed in, folder by folder,
     /// in batches of `batchSize`, one transaction each (rows are read from disk as needed: memory does not grow with
     /// the folders' size): a path already stored is replaced, or left alone when nothing about it changed, so an
     /// import is idempotent and one killed halfway finishes when run again.
@@ -50,7 +50,8 @@ extension Store {
         // A store this import takes past its layout is re-laid first, trained across the catalog and the folders:
         // the rows then go straight into the final index instead of growing an exact one of everything.
         let (current, planned) = (indexLock.withShared { index.layout }, count + newPaths)
-        if current.rebuildAdvised(count: planned, dimension: dimension) {
+        let relaid = current.rebuildAdvised(count: planned, dimension: dimension)
+        if relaid {
             try writer.withLock { (_) throws(StoreError) in
                 try rebuildIndex(layout: .recommended(for: planned, dimension: dimension), save: true,
                                  incoming: sources.map(\.matrix))
@@ -83,6 +84,8 @@ extension Store {
         }
         if !batch.isEmpty { try commitBatch() }
         try flush()
+        // The new index was laid out before its rows were in: its probe count is measured now that they are.
+        if relaid { try recalibrate(.standard) }
         return summary
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which Faiss index a store uses, and its parameters. Chosen by `IndexLayout.recommended(for:dimension:)` from
 /// the measurements in Indexes/README.md; stored in the catalog and in the index file so a mismatch is noticed.
 public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -10,10 +12,19 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
     public var minimumCandidates: Int
     /// How many vectors the index was trained on (0 for layouts that need no training).
     public var trainedOn: Int
+    /// How `nprobe` was measured when the index was built; nil for layouts without lists and for stores built
+    /// before probe counts were measured (they used `nprobe(lists:)`).
+    public var calibration: ProbeCalibration? = nil
 
     public var description: String {
         var text = factory
         if let nprobe { text += ", nprobe \(nprobe)" }
+        if let c = calibration {
+            text += String(format: " (recall@%d %.3f on %d of its vectors, %.2f ms a query", c.k, c.recall, c.queries,
+                           c.microsecondsPerQuery / 1000)
+            if let target = c.target { text += String(format: "; target %.2f", target) + (c.cappedByLatency ? ", held back by the latency budget" : "") }
+            text += ")"
+        }
         if trainedOn > 0 { text += ", trained on \(trainedOn)" }
         return text
     }
@@ -74,6 +85,24 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The most vectors an index is trained on (spread evenly over the catalog): Faiss's k-means wants 39–256
     /// points per centroid, and 100k covers 2,048 lists with room.
     public static let trainingSampleLimit = 100_000
+
+    /// The layout as chosen before any calibration: the measured choice and its extra candidates removed.
+    var uncalibrated: IndexLayout {
+        var layout = self
+        let scale = calibration?.candidateScale ?? 1
+        layout.candidatesPerResult /= scale
+        layout.minimumCandidates /= scale
+        layout.calibration = nil
+        return layout
+    }
+
+    /// How a rebuild that recovers this layout (its file lost or damaged) chooses the probe count again: as it was
+    /// chosen, by the same target or the same fixed count.
+    var probeChoice: ProbeChoice {
+        guard let calibration else { return .standard }
+        if let target = calibration.target { return .measured(recall: target) }
+        return nprobe.map { .fixed($0) } ?? .standard
+    }
 
     /// Exact search: the index's own top k is the answer, with nothing to re-rank.
     var isExact: Bool { factory == Self.exact.factory }

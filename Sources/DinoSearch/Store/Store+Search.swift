@@ -10,6 +10,9 @@ public struct StoreStats: Codable, Sendable {
     public var catalogBytes: Int64
     public var indexBytes: Int64
     public var rebuildAdvised: Bool
+    /// IVF lists a query visits, and how that count was measured (nil for layouts without lists).
+    public var nprobe: Int?
+    public var probeCalibration: ProbeCalibration?
 }
 
 extension Store {
@@ -121,7 +124,8 @@ extension Store {
         return StoreStats(
             images: images, dimension: dimension, model: model, layout: layout.description, indexedVectors: indexed,
             catalogBytes: size(Self.catalogPath(directory)), indexBytes: size(indexPath),
-            rebuildAdvised: layout.rebuildAdvised(count: images, dimension: dimension))
+            rebuildAdvised: layout.rebuildAdvised(count: images, dimension: dimension),
+            nprobe: layout.nprobe, probeCalibration: layout.calibration)
     }
 
     /// For read-only stores: catch up with batches another process committed since the last look.

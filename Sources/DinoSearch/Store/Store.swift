@@ -160,7 +160,7 @@ public final class Store: Sendable {
             unsavedChanges.store(Int(info.sequence - meta.sequence), ordering: .relaxed)
             return
         }
-        try rebuildIndex(layout: info.layout, save: mode == .readWrite)
+        try rebuildIndex(layout: info.layout, save: mode == .readWrite, probes: info.layout.probeChoice)
     }
 
     /// Applies the logged changes (after, upTo] to `target`: every touched id is removed, then re-added if the
@@ -205,7 +205,11 @@ public final class Store: Sendable {
     /// streaming: memory holds the training sample and one chunk of vectors, never the whole catalog.
     /// - Parameter incoming: rows about to be imported (checked already), one matrix per folder; the training sample
     ///   is drawn across the catalog and them in proportion, so the index fits what the store is about to hold.
-    func rebuildIndex(layout: IndexLayout, save: Bool, incoming: [NumpyMatrix] = []) throws(StoreError) {
+    /// - Parameter probes: how an IVF index's probe count is chosen; measured on the catalog once the index holds it
+    ///   (an import measures after its rows are in: `recalibrate`).
+    func rebuildIndex(
+        layout: IndexLayout, save: Bool, incoming: [NumpyMatrix] = [], probes: ProbeChoice = .standard
+    ) throws(StoreError) {
         var layout = layout
         let fresh = try VectorIndex.make(layout, dimension: dimension)
         // One snapshot, so the index matches exactly one catalog state.
@@ -254,6 +258,12 @@ public final class Store: Sendable {
                 return true
             }
             try fresh.add(chunk, ids: ids)
+            if incoming.isEmpty {
+                layout = try calibrated(fresh, layout: layout, choice: probes, txn: txn)
+            } else if case .fixed(let count) = probes, layout.nprobe != nil {
+                fresh.nprobe = count
+                layout.nprobe = fresh.nprobe
+            }
             return try Catalog.info(txn)?.sequence ?? 0
         }
         fresh.layout = layout

@@ -71,6 +71,13 @@ final class VectorIndex: @unchecked Sendable {
         return try bytes.withUnsafeBytes { raw in Result { () throws(StoreError) in try Self.deserialize(raw, layout: layout) } }.get()
     }
 
+    /// IVF lists visited per search (0 for indexes without lists); setting it clamps to 1...lists. Not safe
+    /// against concurrent searches: callers hold `Store.indexLock` exclusively or own the index alone.
+    var nprobe: Int {
+        get { Int(dino_index_set_nprobe(handle, 0)) }
+        set { dino_index_set_nprobe(handle, Int64(max(newValue, 1))) }
+    }
+
     var dimension: Int { Int(dino_index_dimension(handle)) }
     var count: Int { Int(dino_index_count(handle)) }
     var isTrained: Bool { dino_index_is_trained(handle) != 0 }
