@@ -42,6 +42,9 @@ import Testing
         #expect(count % batchSize == 0, "no half batch: \(count) images")
         #expect(count >= (committed + 1) * batchSize)
         #expect(try store.stats().indexedVectors == count)
+        // The vector file holds every committed vector (rows of the killed batch cut off, the rest caught up).
+        #expect(try vectorFileMismatches(store).isEmpty)
+        #expect(store.vectorFile!.covers(nextID: UInt64(count + 1)) && !store.vectorFile!.covers(nextID: UInt64(count + 2)))
         // Every reported batch is searchable: each image's own vector finds it first.
         for batch in stride(from: 0, through: committed, by: 3) {
             let path = "/synthetic/\(batch)/7"

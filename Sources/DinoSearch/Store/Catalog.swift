@@ -100,16 +100,25 @@ struct Catalog {
 
     /// Exact cosines of a unit-length query with the stored vectors of `ids`, in their order, keeping those at or
     /// above `minimum`; ids no longer stored are skipped. How every approximate candidate list is re-scored.
+    /// With `rows` (the id-addressed vector file), each vector comes from the file where it holds the id's row, from
+    /// LMDB otherwise: the same float16 bytes either way, so the same scores. A removed image's row stays in the file,
+    /// so an id the index proposed just before its removal is scored: `results` drops it when its record is gone.
     static func scores(
-        _ txn: LMDBEnvironment.Transaction, query: UnsafeBufferPointer<Float>, ids: some Sequence<UInt64>, minimum: Float?
+        _ txn: LMDBEnvironment.Transaction, query: UnsafeBufferPointer<Float>, ids: some Sequence<UInt64>, minimum: Float?,
+        rows: VectorFile? = nil
     ) throws(StoreError) -> [(score: Float, id: UInt64)] {
         let table = txn.dbi("vectors")
         var scored: [(score: Float, id: UInt64)] = []
         scored.reserveCapacity(ids.underestimatedCount)
         for id in ids {
-            guard let score = try txn.withValue(table, id: id, { cosine(query, $0) }), let score,
-                  minimum.map({ score >= $0 }) ?? true
-            else { continue }
+            let score: Float?
+            if let row = rows?.row(id) {
+                score = cosine(query, row)
+            } else {
+                guard let stored = try txn.withValue(table, id: id, { cosine(query, $0) }) else { continue }
+                score = stored
+            }
+            guard let score, minimum.map({ score >= $0 }) ?? true else { continue }
             scored.append((score, id))
         }
         return scored
@@ -117,9 +126,10 @@ struct Catalog {
 
     /// `scores`, best first, ties by id: the order every search answers in.
     static func ranked(
-        _ txn: LMDBEnvironment.Transaction, query: UnsafeBufferPointer<Float>, ids: some Sequence<UInt64>, minimum: Float?
+        _ txn: LMDBEnvironment.Transaction, query: UnsafeBufferPointer<Float>, ids: some Sequence<UInt64>, minimum: Float?,
+        rows: VectorFile? = nil
     ) throws(StoreError) -> [(score: Float, id: UInt64)] {
-        var scored = try scores(txn, query: query, ids: ids, minimum: minimum)
+        var scored = try scores(txn, query: query, ids: ids, minimum: minimum, rows: rows)
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
         return scored
     }

@@ -52,6 +52,10 @@ extension Store {
                     outcomes.append(old == nil ? .added(id) : .replaced(id))
                 }
                 let written = outcomes.filter { !$0.isUnchanged }.map(\.id)
+                // The new ids are consecutive: their rows go into the vector file before the catalog commits them.
+                if let first = written.first {
+                    try vectorFile?.write(first: first, zip(outcomes, vectors).filter { !$0.0.isUnchanged }.map(\.1))
+                }
                 try Catalog.log(txn, replaced + written, info: &info)
                 try Catalog.setInfo(txn, info)
                 return (outcomes, replaced, info.sequence)

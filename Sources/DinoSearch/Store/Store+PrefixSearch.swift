@@ -77,7 +77,7 @@ extension Store {
         }
         return try catalog.environment.read { txn throws(StoreError) in
             var ranked = try query.withUnsafeBufferPointer { q throws(StoreError) in
-                try Catalog.ranked(txn, query: q, ids: candidates, minimum: minimumScore)
+                try Catalog.ranked(txn, query: q, ids: candidates, minimum: minimumScore, rows: vectorFile)
             }
             if candidates.count < members.count, ranked.count >= k {
                 // Spot-check the index's answer against an even sample of the prefix.
@@ -85,11 +85,11 @@ extension Store {
                 let step = max(1, members.count / Self.prefixCheckSample)
                 let sample = stride(from: 0, to: members.count, by: step).lazy.map { members[$0] }
                 let beaten = try query.withUnsafeBufferPointer { q throws(StoreError) in
-                    try Catalog.scores(txn, query: q, ids: sample, minimum: kth).contains { $0.score > kth }
+                    try Catalog.scores(txn, query: q, ids: sample, minimum: kth, rows: vectorFile).contains { $0.score > kth }
                 }
                 if beaten {
                     ranked = try query.withUnsafeBufferPointer { q throws(StoreError) in
-                        try Catalog.ranked(txn, query: q, ids: members, minimum: minimumScore)
+                        try Catalog.ranked(txn, query: q, ids: members, minimum: minimumScore, rows: vectorFile)
                     }
                 }
             }

@@ -39,13 +39,14 @@ extension Store {
             let wanted = layout.isExact ? k : max(k * layout.candidatesPerResult, layout.minimumCandidates)
             return try index.search(queries, k: min(wanted, max(index.count, 1)))
         }
-        // Re-rank by the exact cosine with the stored vector (read in place from the map), then decode records
-        // for the k best only; ids no longer in the catalog are skipped.
+        // Re-rank by the exact cosine with the stored vector (read in place from the vector file's map, or from
+        // LMDB's), then decode records for the k best only; ids no longer in the catalog are skipped.
         return try catalog.environment.read { txn throws(StoreError) in
             try candidateLists.enumerated().map { (q, candidates) throws(StoreError) in
                 let ranked = try queries.withUnsafeBufferPointer { all throws(StoreError) in
                     try Catalog.ranked(txn, query: UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)]),
-                                       ids: candidates.lazy.map { UInt64(bitPattern: $0.id) }, minimum: minimumScore)
+                                       ids: candidates.lazy.map { UInt64(bitPattern: $0.id) }, minimum: minimumScore,
+                                       rows: vectorFile)
                 }
                 return try Catalog.results(txn, ranked, k: k)
             }

@@ -2,8 +2,9 @@ import CDinoFaiss
 import Foundation
 import Synchronization
 
-/// A dinosearch store: one directory holding the LMDB catalog (the source of truth: records and float16 vectors)
-/// and a Faiss index derived from it, which can always be rebuilt from the catalog.
+/// A dinosearch store: one directory holding the LMDB catalog (the source of truth: records and float16 vectors),
+/// a Faiss index derived from it and an id-addressed copy of the vectors for re-ranking (`VectorFile`), both of
+/// which can always be rebuilt from the catalog.
 ///
 /// ```swift
 /// let store = try Store(at: "/var/lib/photos/.dinosearch", dimension: 384, model: encoder.fingerprint)
@@ -37,6 +38,9 @@ public final class Store: Sendable {
     nonisolated(unsafe) var index: VectorIndex
     nonisolated(unsafe) var indexSequence: UInt64
     let unsavedChanges = Atomic<Int>(0)
+    /// The id-addressed copy of the vectors that re-ranking reads (nil where it cannot be mapped: LMDB serves).
+    /// Set while opening, never changed after.
+    nonisolated(unsafe) var vectorFile: VectorFile?
 
     /// Save the index after this many changes, so replay on open stays short.
     static let saveEvery = 20_000
@@ -136,6 +140,7 @@ public final class Store: Sendable {
             self.model = stored.model
             (index, indexSequence) = (try VectorIndex.make(stored.layout, dimension: stored.dimension), 0)
             try loadIndex(info: stored)
+            vectorFile = try openVectorFile(info: stored)
         } catch {
             if lockDescriptor >= 0 { close(lockDescriptor) }
             throw error
@@ -167,6 +172,16 @@ public final class Store: Sendable {
     /// catalog still has it. Throws if the log no longer reaches back to `after` (the file is too old).
     func replay(into target: VectorIndex, after: UInt64, upTo: UInt64) throws(StoreError) {
         guard upTo > after else { return }
+        guard let ids = try touchedIDs(after: after, upTo: upTo) else {
+            throw StoreError(.corrupt, path: indexPath, "change log does not reach the index file")
+        }
+        try target.remove(ids.map { Int64(bitPattern: $0) })
+        let (vectors, present) = try loadVectors(ids)
+        try target.add(vectors, ids: present.map { Int64(bitPattern: $0) })
+    }
+
+    /// The ids the changes (after, upTo] touched, ascending; nil when the change log no longer reaches back to `after`.
+    func touchedIDs(after: UInt64, upTo: UInt64) throws(StoreError) -> [UInt64]? {
         var touched = Set<UInt64>()
         var first: UInt64?
         try catalog.environment.read { txn throws(StoreError) in
@@ -178,11 +193,31 @@ public final class Store: Sendable {
                 return true
             }
         }
-        guard first == after + 1 else { throw StoreError(.corrupt, path: indexPath, "change log does not reach the index file") }
-        let ids = touched.sorted()
-        try target.remove(ids.map { Int64(bitPattern: $0) })
-        let (vectors, present) = try loadVectors(ids)
-        try target.add(vectors, ids: present.map { Int64(bitPattern: $0) })
+        return first == after + 1 || upTo <= after ? touched.sorted() : nil
+    }
+
+    /// The vector file, brought to the catalog's state (`VectorFile` says how); a reader takes it as it is.
+    func openVectorFile(info: Catalog.StoreInfo) throws(StoreError) -> VectorFile? {
+        let path = VectorFile.path(in: directory)
+        guard mode == .readWrite else { return VectorFile.open(path, dimension: dimension, writable: false) }
+        if let file = VectorFile.open(path, dimension: dimension, writable: true), file.covers(nextID: info.nextID),
+           file.syncedSequence <= info.sequence,
+           let touched = try touchedIDs(after: file.syncedSequence, upTo: info.sequence)
+        {
+            try file.truncate(below: info.nextID)
+            if !touched.isEmpty {
+                try catalog.environment.read { txn throws(StoreError) in
+                    for id in touched {
+                        if let vector = try txn.get("vectors", Catalog.key(id)) { try file.write(first: id, [vector]) }
+                    }
+                }
+                try file.sync(through: info.sequence)
+            }
+            return file
+        }
+        return try catalog.environment.read { txn throws(StoreError) in
+            try VectorFile.create(at: path, dimension: dimension, txn: txn, nextID: info.nextID, sequence: info.sequence)
+        }
     }
 
     /// The stored vectors of those `ids` still in the catalog, concatenated, and which ids they are.
@@ -280,6 +315,8 @@ public final class Store: Sendable {
         let (current, sequence) = indexLock.withShared { (index, indexSequence) }
         try IndexFile.write(current, meta: .init(sequence: sequence, dimension: dimension, layout: current.layout,
                                                  count: current.count), to: indexPath)
+        // The vector file's rows are on disk up to the same change before the log that could restore them is trimmed.
+        try vectorFile?.sync(through: sequence)
         try catalog.environment.write { txn throws(StoreError) in
             if var info = try Catalog.info(txn), info.layout != current.layout {
                 info.layout = current.layout
