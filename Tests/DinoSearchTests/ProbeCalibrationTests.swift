@@ -60,17 +60,16 @@ import Testing
         #expect(chosen[0.99]! < 256)  // not the whole index
     }
 
-    /// Eleven copies of each vector: every query's ten neighbours share its list, so one list is the right count.
-    @Test func copiesOfEachVectorNeedOneList() throws {
+    /// Eleven copies of each of 300 vectors: a stored vector's copies share its list, so one list finds every
+    /// near-duplicate; the search count must still reach the target on the blends, which lie between the lists.
+    @Test func copiesOfEachVectorNeedOneListForDuplicates() throws {
         let dir = TemporaryDirectory()
         let store = try Store(at: dir.store, dimension: dimension, model: "m")
         try store.add((0..<(300 * 11)).map { i in NewImage(path: "/v/\(i)", vector: randomVector(dimension, seed: i / 11)) })
-        try store.rebuild(layout: .ivf(lists: 64, dimension: dimension))
+        try store.rebuild(layout: .ivf(lists: 64, dimension: dimension), probes: .measured(recall: 0.99))
         let calibration = try #require(store.index.layout.calibration)
-        #expect(store.index.layout.nprobe == 1)
-        #expect(calibration.recall == 1)
+        #expect(calibration.recall >= 0.99)
         #expect(calibration.queries == 1000)
-        // Every query has ten copies at cosine 1: the duplicate graph's count is measured, and one list finds them.
         #expect(calibration.duplicateNprobe == 1)
     }
 

@@ -19,6 +19,7 @@ extension Store {
             row += 1
             return calibrator.queryIDs.count < rows.count
         }
+        calibrator.addBlends()
         var ids: [UInt64] = [], chunk: [Float] = []
         try Catalog.forEachVector(txn, dimension: dimension) { (id, vector) throws(StoreError) in
             ids.append(id)
