@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # The store's cost curve at one size: import from an interchange folder into a new store, index rebuild (train +
 # add + the measured probe count), disk per image, `query` from process start, serving (store-curve: one query at a
-# time with p50/p99, two threads, recall@10 on held-out queries, memory), optionally `duplicates` and
-# `cluster --clusters 10000`, and Faiss's Python bindings doing the same IVF-PQ + exact re-rank as the peer.
+# time with p50/p99, two threads, recall@10 on held-out queries, memory), optionally `duplicates` (--duplicates) and
+# `cluster --clusters 10000` (--clusters), and Faiss's Python bindings doing the same IVF-PQ + exact re-rank as the
+# peer (--peer).
 # Each command's peak resident memory is sampled from /proc every 0.2 s, anonymous and file-mapped apart (the
 # catalog's and the index's mapped pages are the page cache's, not the process's own).
 #
-# usage: PYTHON=~/venv/bin/python Benchmarks/store-curve.sh DATA_DIR SIZE [WORK_DIR] [--curation] [--peer]
+# usage: PYTHON=~/venv/bin/python Benchmarks/store-curve.sh DATA_DIR SIZE [WORK_DIR] [--duplicates] [--clusters] [--peer] [--no-rebuild]
 #   DATA_DIR: base_SIZE.npy, truth_SIZE.npy, queries.npy from Benchmarks/store/make_curve_vectors.py; SIZE: 100k,
-#   1m, 3m, 10m. WORK_DIR (default a new folder under /tmp) holds the interchange folder and the store.
+#   1m, 3m, 10m. WORK_DIR (default a new folder under /tmp) holds the interchange folder and the store. The import
+#   already lays out, trains and calibrates the index; --no-rebuild skips timing a second build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?data folder}
 size=${2:?size, e.g. 1m}
 work=${3:-$(mktemp -d /tmp/dinosearch-curve.XXXXXX)}
-curation=no; peer=no
+duplicates=no; clusters=no; peer=no; rebuild=yes
 for flag in "${@:4}"; do
-  case $flag in --curation) curation=yes ;; --peer) peer=yes ;; *) echo "unknown flag $flag" >&2; exit 2 ;; esac
+  case $flag in
+    --duplicates) duplicates=yes ;; --clusters) clusters=yes ;; --peer) peer=yes ;; --no-rebuild) rebuild=no ;;
+    *) echo "unknown flag $flag" >&2; exit 2 ;;
+  esac
 done
 python=${PYTHON:-python3}
 swift build -c release --product dinosearch >&2
@@ -47,7 +52,7 @@ rm -rf "$work/job" "$work/store"
 sync
 echo "== $size"
 measured "import" $bin import --store "$work/store" "$work/job"
-measured "rebuild (train + add + probe count)" $bin rebuild --store "$work/store"
+if [ "$rebuild" = yes ]; then measured "rebuild (train + add + probe count)" $bin rebuild --store "$work/store"; fi
 $bin stats --store "$work/store" --json > "$work/stats.json"
 "$python" - "$work/stats.json" "$work/store" <<'EOF'
 import json, os, sys
@@ -64,10 +69,8 @@ for cold in cold warm warm; do
 done
 measured "serving (store-curve)" .build/release/store-curve "$work/store" "$data/queries.npy" "$data/truth_$size.npy"
 cat "$work/out.txt"
-if [ "$curation" = yes ]; then
-  measured "duplicates" $bin duplicates --store "$work/store" --json
-  measured "cluster --clusters 10000" $bin cluster --store "$work/store" --clusters 10000 --json
-fi
+if [ "$duplicates" = yes ]; then measured "duplicates" $bin duplicates --store "$work/store" --json; fi
+if [ "$clusters" = yes ]; then measured "cluster --clusters 10000" $bin cluster --store "$work/store" --clusters 10000 --json; fi
 if [ "$peer" = yes ]; then
   read -r factory nprobe candidates < <("$python" -c "
 import json; s = json.load(open('$work/stats.json')); c = s.get('probeCalibration') or {}
