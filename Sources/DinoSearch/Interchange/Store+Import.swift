@@ -30,8 +30,8 @@ extension Store {
     /// `records.jsonl`, every row of `vectors.npy` (finite, not zero) and their counts — and nothing is written if
     /// anything is wrong in any of them: the error names the file and line. The same pass counts the paths not yet
     /// stored. A store the import takes past its index layout gets the recommended one first, trained once on a
-    /// sample drawn evenly across the catalog and all the folders, its probe count measured once the rows are in. Then the rows are streamed in, folder by folder,
-    /// in batches of `batchSize`, one transaction each (rows are read from disk as needed: memory does not grow with
+    /// sample drawn evenly across the catalog and all the folders, its probe count measured once the rows are in.
+    /// Then the rows are streamed in, folder by folder, in batches of `batchSize`, one transaction each (rows are read from disk as needed: memory does not grow with
     /// the folders' size): a path already stored is replaced, or left alone when nothing about it changed, so an
     /// import is idempotent and one killed halfway finishes when run again.
     /// - Parameter progress: called with (done, total) after each batch, counting rows of all folders.

@@ -20,9 +20,10 @@ public struct IndexLayout: Sendable, Hashable, Codable, CustomStringConvertible 
         var text = factory
         if let nprobe { text += ", nprobe \(nprobe)" }
         if let c = calibration {
-            text += String(format: " (recall@%d %.3f on 2×%d queries from its vectors, %.2f ms a query", c.k, c.recall, c.queries,
-                           c.microsecondsPerQuery / 1000)
-            if let target = c.target { text += String(format: "; target %.2f", target) + (c.cappedByLatency ? ", held back by the latency budget" : "") }
+            text += String(format: " (recall@%d %.3f on 2×%d queries from its vectors, %.2f ms a query",
+                           c.k, c.recall, c.queries, c.microsecondsPerQuery / 1000)
+            if let target = c.target { text += String(format: "; target %.2f", target) }
+            if c.cappedByLatency { text += ", held back by the latency budget" }
             text += ")"
         }
         if trainedOn > 0 { text += ", trained on \(trainedOn)" }

@@ -109,9 +109,9 @@ struct ProbeCalibrator {
 
     /// Chooses `index`'s probe count (and leaves it set) and the candidates re-ranked per result, recording both in
     /// `layout`: the fewest lists reaching the target (plus two standard errors of the sample) with the layout's
-    /// candidates; where even every list does not
-    /// (a codec too coarse for the data), or more candidates buy a cheaper query, twice, four or eight times the
-    /// candidates. A fixed count keeps the layout's candidates and only measures.
+    /// candidates; where even every list does not (a codec too coarse for the data), or more candidates buy a
+    /// cheaper query, twice, four or eight times the candidates. A fixed count keeps the layout's candidates and
+    /// only measures.
     func calibrate(_ index: VectorIndex, layout: inout IndexLayout, choice: ProbeChoice) throws(StoreError) -> ProbeCalibration {
         let lists = IndexLayout.lists(in: layout.factory) ?? 1
         // Truth: each query's k exact neighbours (a stored vector's without itself, which is searched for one more).
@@ -193,8 +193,9 @@ struct ProbeCalibrator {
         index.nprobe = nprobe
         layout.nprobe = nprobe
         return ProbeCalibration(
-            target: target, recall: reached, k: Self.k, queries: blends.count / max(dimension, 1), candidates: candidates(scale), candidateScale: scale,
-            microsecondsPerQuery: (latency * 1e6).rounded(), cappedByLatency: capped, duplicateNprobe: duplicateNprobe)
+            target: target, recall: reached, k: Self.k, queries: blends.count / max(dimension, 1),
+            candidates: candidates(scale), candidateScale: scale, microsecondsPerQuery: (latency * 1e6).rounded(),
+            cappedByLatency: capped, duplicateNprobe: duplicateNprobe)
     }
 
     /// The fewest probes in 1...limit whose recall reaches `target` (`limit` if none does): doubling, then halving
