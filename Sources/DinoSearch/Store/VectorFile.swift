@@ -80,7 +80,7 @@ final class VectorFile: @unchecked Sendable {
 
     /// The float16 values of id's row, if the file holds a whole row for it.
     func row(_ id: UInt64) -> UnsafeRawBufferPointer? {
-        guard id < UInt64(Int.max / 2 / rowBytes) else { return nil }
+        guard id < UInt64((Self.reservation - Self.headerSize) / rowBytes) else { return nil }  // past the map: LMDB
         let start = offset(id), end = start + rowBytes
         if end > knownSize.load(ordering: .acquiring) {
             // Another process may have grown the file since; look once.
