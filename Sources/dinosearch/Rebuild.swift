@@ -7,8 +7,9 @@ struct Rebuild: ParsableCommand {
         discussion: """
             --layout exact: every vector compared (the true top k); ivf: inverted lists with 4-bit PQ, candidates \
             re-ranked exactly (Indexes/README.md); or any Faiss factory string, e.g. IVF1024,PQ192x4fs or HNSW32. \
-            An IVF index visits the fewest lists that reach --recall on a thousand of the store's own vectors \
-            (their exact neighbours found by brute force); `stats` shows what was measured.
+            An IVF index visits the fewest lists that reach --recall on queries drawn from the store (a thousand of \
+            its vectors and as many blends of three, their exact neighbours found by brute force); `stats` shows \
+            what was measured.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -16,7 +17,7 @@ struct Rebuild: ParsableCommand {
     @Option(help: ArgumentHelp("exact, ivf or a Faiss factory string (default: recommended for the store's size).", valueName: "layout"))
     var layout: String?
 
-    @Option(help: ArgumentHelp("Recall@10 the IVF probe count must reach, measured on 1,000 of the store's vectors (default 0.95).", valueName: "R"))
+    @Option(help: ArgumentHelp("Recall@10 the IVF probe count must reach, measured on queries drawn from the store (default 0.95).", valueName: "R"))
     var recall: Double?
 
     @Option(help: ArgumentHelp("IVF lists visited per query, instead of the measured count (the recall it reaches is still measured).", valueName: "N"))

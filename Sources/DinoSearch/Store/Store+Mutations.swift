@@ -136,15 +136,15 @@ extension Store {
 
     /// Rebuilds the index from the catalog with `layout` (default: the recommended layout for the store's size),
     /// retraining IVF codebooks on a fresh sample, and choosing an IVF index's probe count as `probes` says:
-    /// by default the fewest lists that reach recall@10 ≥ 0.95 on a thousand of the store's own vectors
-    /// (`IndexLayout.calibration` records what was measured).
+    /// by default the fewest lists that reach recall@10 ≥ 0.95 on queries drawn from the store — a thousand of its
+    /// vectors and as many blends of three (`IndexLayout.calibration` records what was measured).
     public func rebuild(layout: IndexLayout? = nil, probes: ProbeChoice = .standard) throws(StoreError) {
         try requireWritable()
         if case .measured(let recall) = probes, !(recall > 0 && recall <= 1) {
-            throw StoreError(.index, path: directory, "a recall target must be above 0 and at most 1, not \(recall)")
+            throw StoreError(.invalidArgument, path: directory, "a recall target must be above 0 and at most 1, not \(recall)")
         }
         if case .fixed(let count) = probes, count < 1 {
-            throw StoreError(.index, path: directory, "nprobe must be at least 1, not \(count)")
+            throw StoreError(.invalidArgument, path: directory, "nprobe must be at least 1, not \(count)")
         }
         try writer.withLock { (_) throws(StoreError) in
             try rebuildIndex(layout: layout ?? .recommended(for: count, dimension: dimension), save: true, probes: probes)
