@@ -111,10 +111,11 @@ import Testing
         return (status, await sent.value)
     }
 
-    /// Waits until `count` uploads were answered (at most 5 minutes: CI runs other suites beside this one), or
-    /// until every upload has ended.
+    /// Waits until `count` uploads were answered (at most 10 minutes: CI runs other suites beside this one, and on
+    /// two cores their Faiss and encoder threads left a spawned server without a first answer for 5), or until every
+    /// upload has ended.
     static func waitFor(_ count: Int, _ answered: Counter) async throws {
-        let deadline = ContinuousClock.now + .seconds(300)
+        let deadline = ContinuousClock.now + .seconds(600)
         while answered.value < count && !answered.finished && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
