@@ -162,6 +162,26 @@ struct Catalog {
         }
     }
 
+    /// Calls `body` with the stored vectors of one snapshot in id order, `size` at a time (the last chunk shorter,
+    /// never empty): ids and the vectors row-major, buffers reused between calls.
+    static func forEachVectorChunk(
+        _ txn: LMDBEnvironment.Transaction, dimension: Int, size: Int = 65_536,
+        _ body: ([UInt64], [Float]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        var ids: [UInt64] = [], chunk: [Float] = []
+        try forEachVector(txn, dimension: dimension) { (id, vector) throws(StoreError) in
+            ids.append(id)
+            chunk += vector
+            if ids.count == size {
+                try body(ids, chunk)
+                ids.removeAll(keepingCapacity: true)
+                chunk.removeAll(keepingCapacity: true)
+            }
+            return true
+        }
+        if !ids.isEmpty { try body(ids, chunk) }
+    }
+
     static func vector(_ txn: LMDBEnvironment.Transaction, id: UInt64, dimension: Int) throws(StoreError) -> [Float]? {
         try txn.withValue("vectors", key(id)) { raw -> [Float]? in raw.count == 2 * dimension ? decode(raw) : nil } ?? nil
     }

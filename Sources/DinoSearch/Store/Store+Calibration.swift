@@ -20,18 +20,9 @@ extension Store {
             return calibrator.queryIDs.count < rows.count
         }
         calibrator.addBlends()
-        var ids: [UInt64] = [], chunk: [Float] = []
-        try Catalog.forEachVector(txn, dimension: dimension) { (id, vector) throws(StoreError) in
-            ids.append(id)
-            chunk += vector
-            if ids.count == 65_536 {
-                try calibrator.scan(chunk, ids: ids)
-                ids.removeAll(keepingCapacity: true)
-                chunk.removeAll(keepingCapacity: true)
-            }
-            return true
+        try Catalog.forEachVectorChunk(txn, dimension: dimension) { (ids, chunk) throws(StoreError) in
+            try calibrator.scan(chunk, ids: ids)
         }
-        try calibrator.scan(chunk, ids: ids)
         var layout = layout.uncalibrated
         layout.calibration = try calibrator.calibrate(target, layout: &layout, choice: choice)
         return layout

@@ -281,18 +281,9 @@ public final class Store: Sendable {
                 try fresh.train(sample)
                 layout.trainedOn = sampleSize
             }
-            var ids: [Int64] = [], chunk: [Float] = []
-            try Catalog.forEachVector(txn, dimension: dimension) { (id, vector) throws(StoreError) in
-                ids.append(Int64(bitPattern: id))
-                chunk += vector
-                if ids.count == 65_536 {
-                    try fresh.add(chunk, ids: ids)
-                    ids.removeAll(keepingCapacity: true)
-                    chunk.removeAll(keepingCapacity: true)
-                }
-                return true
+            try Catalog.forEachVectorChunk(txn, dimension: dimension) { (ids, chunk) throws(StoreError) in
+                try fresh.add(chunk, ids: ids.map { Int64(bitPattern: $0) })
             }
-            try fresh.add(chunk, ids: ids)
             if incoming.isEmpty {
                 layout = try calibrated(fresh, layout: layout, choice: probes, txn: txn)
             } else if case .fixed(let count) = probes, layout.nprobe != nil {
